@@ -1,0 +1,100 @@
+//! The command line's error type.
+
+use std::io;
+use std::path::PathBuf;
+
+use cvmfs_core::CoreError;
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
+use thiserror::Error;
+
+use crate::exit_code;
+
+/// One problem with the command line or its input.
+#[derive(Debug, Error)]
+pub enum InputProblem {
+    /// A value rejected by the core rules.
+    #[error(transparent)]
+    Core(#[from] CoreError),
+    /// An option that is missing or does not fit the others.
+    #[error("{option}: {message}")]
+    Option {
+        /// The option, as spelled on the command line.
+        option: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl Serialize for InputProblem {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Core(err) => err.serialize(serializer),
+            Self::Option { option, message } => {
+                let mut map = serializer.serialize_map(Some(3))?;
+                map.serialize_entry("kind", "invalid-option")?;
+                map.serialize_entry("message", &format!("{option}: {message}"))?;
+                map.serialize_entry("problems", &[message])?;
+                map.end()
+            }
+        }
+    }
+}
+
+/// Everything a subcommand can fail with.
+#[derive(Debug, Error)]
+pub enum CliError {
+    /// The input is invalid; every problem is listed and nothing was changed.
+    #[error("invalid input, nothing was changed:{}", list(problems))]
+    InvalidInput {
+        /// Every problem found.
+        problems: Vec<InputProblem>,
+    },
+    /// A relative path could not be made absolute.
+    #[error(
+        "cannot resolve the relative path {path}: the current directory is unavailable: {source}"
+    )]
+    CurrentDir {
+        /// The relative path.
+        path: PathBuf,
+        /// The error.
+        #[source]
+        source: io::Error,
+    },
+    /// Writing the result failed.
+    #[error("cannot write the output: {source}")]
+    WriteOutput {
+        /// The error.
+        #[source]
+        source: io::Error,
+    },
+}
+
+fn list(problems: &[InputProblem]) -> String {
+    problems.iter().map(|p| format!("\n{p}")).collect()
+}
+
+impl CliError {
+    /// The documented exit code for this error.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::InvalidInput { .. } => exit_code::USAGE,
+            Self::CurrentDir { .. } | Self::WriteOutput { .. } => exit_code::INTERNAL,
+        }
+    }
+
+    /// The error as JSON for `--json` callers.
+    pub fn to_json(&self) -> String {
+        let problems: Vec<serde_json::Value> = match self {
+            Self::InvalidInput { problems } => problems
+                .iter()
+                .map(|p| serde_json::to_value(p).unwrap_or_default())
+                .collect(),
+            other => vec![
+                serde_json::json!({"kind": "internal", "message": other.to_string(), "problems": []}),
+            ],
+        };
+        serde_json::json!({ "ok": false, "exit_code": self.exit_code(), "errors": problems })
+            .to_string()
+    }
+}

@@ -1,0 +1,210 @@
+//! Turning the shared selection options into a core plan request, collecting every
+//! problem before reporting.
+
+use std::path::{Path, PathBuf};
+
+use cvmfs_core::selection::SelectionWarning;
+use cvmfs_core::{Backend, Catalog, Domain, Fqrn, MountPlan, PlanOptions, Propagation, Selection};
+
+use crate::args::{BackendName, SelectionArgs};
+use crate::error::{CliError, InputProblem};
+
+/// The automounter's shared directories, in the order they are tried.
+pub const SHARED_DIR_DEFAULTS: [&str; 2] = ["/shared-mounts/cvmfs", "/cvmfsmounts/cvmfs"];
+
+/// A validated plan and the warnings worth showing.
+pub struct PlanRequest {
+    /// The plan.
+    pub plan: MountPlan,
+    /// Accepted oddities of the selection.
+    pub warnings: Vec<SelectionWarning>,
+}
+
+/// Builds the plan for the options, or reports every problem at once.
+pub fn build_plan(args: &SelectionArgs) -> Result<PlanRequest, CliError> {
+    let mut problems: Vec<InputProblem> = Vec::new();
+    let catalog = catalog(args, &mut problems);
+    let selection = match Selection::parse(args.mounts.as_deref(), &catalog) {
+        Ok(selection) => Some(selection),
+        Err(err) => {
+            problems.push(err.into());
+            None
+        }
+    };
+    let backend = backend(args, &mut problems)?;
+    let mut options = PlanOptions {
+        root: absolute(&args.root)?,
+        read_only: args.read_only,
+        ..PlanOptions::default()
+    };
+    if let Some(text) = &args.propagation {
+        match text.parse::<Propagation>() {
+            Ok(propagation) => options.propagation = Some(propagation),
+            Err(err) => problems.push(err.into()),
+        }
+    }
+    if args.whole_root || args.per_repository {
+        if args.backend != BackendName::HostBind {
+            problems.push(InputProblem::Option {
+                option: if args.whole_root {
+                    "--whole-root"
+                } else {
+                    "--per-repository"
+                },
+                message: "applies to the host-bind backend only".to_owned(),
+            });
+        }
+        options.whole_root = Some(args.whole_root);
+    }
+    for spec in &args.targets {
+        match spec.split_once('=') {
+            Some((name, path)) if !path.is_empty() => match catalog.resolve(name) {
+                Ok(fqrn) => {
+                    options.targets.insert(fqrn, absolute(Path::new(path))?);
+                }
+                Err(err) => problems.push(err.into()),
+            },
+            _ => problems.push(InputProblem::Option {
+                option: "--target",
+                message: format!("{spec:?} is not of the form FQRN=PATH"),
+            }),
+        }
+    }
+    let Some(backend) = backend else {
+        return Err(CliError::InvalidInput { problems });
+    };
+    // Plan-option problems are reported together with the others, even when the
+    // selection itself was invalid (checked against an empty selection then).
+    let planned = MountPlan::build(
+        selection.as_ref().unwrap_or(&Selection::nothing()),
+        &catalog,
+        backend,
+        &options,
+    );
+    match planned {
+        Err(err) => problems.push(err.into()),
+        Ok(plan) if problems.is_empty() => {
+            let warnings = selection.map(|s| s.warnings().to_vec()).unwrap_or_default();
+            return Ok(PlanRequest { plan, warnings });
+        }
+        Ok(_) => {}
+    }
+    Err(CliError::InvalidInput { problems })
+}
+
+fn catalog(args: &SelectionArgs, problems: &mut Vec<InputProblem>) -> Catalog {
+    let mut catalog = Catalog::profile(&args.profile).unwrap_or_else(|err| {
+        problems.push(err.into());
+        Catalog::cms()
+    });
+    match Domain::parse(&args.default_domain) {
+        Ok(domain) => catalog.set_default_domain(domain),
+        Err(err) => problems.push(err.into()),
+    }
+    if let Some(config) = &args.config_repository {
+        if config.eq_ignore_ascii_case("none") {
+            catalog.set_config_repository(None);
+        } else {
+            match Fqrn::parse(config) {
+                Ok(fqrn) => catalog.set_config_repository(Some(fqrn)),
+                Err(err) => problems.push(err.into()),
+            }
+        }
+    }
+    let mut extra = Vec::new();
+    for name in &args.add_repositories {
+        match catalog.resolve(name) {
+            Ok(fqrn) => extra.push(fqrn),
+            Err(err) => problems.push(err.into()),
+        }
+    }
+    catalog.extend(extra);
+    catalog
+}
+
+fn backend(
+    args: &SelectionArgs,
+    problems: &mut Vec<InputProblem>,
+) -> Result<Option<Backend>, CliError> {
+    let source =
+        |problems: &mut Vec<InputProblem>, what: &str| -> Result<Option<PathBuf>, CliError> {
+            match &args.source {
+                Some(path) => Ok(Some(absolute(path)?)),
+                None => {
+                    problems.push(InputProblem::Option {
+                        option: "--source",
+                        message: format!("is required by the {what} backend"),
+                    });
+                    Ok(None)
+                }
+            }
+        };
+    let unused = |problems: &mut Vec<InputProblem>, option: &'static str, present: bool| {
+        if present {
+            problems.push(InputProblem::Option {
+                option,
+                message: format!(
+                    "is not used by the {} backend",
+                    args.backend.to_possible_value_name()
+                ),
+            });
+        }
+    };
+    Ok(match args.backend {
+        BackendName::Cvmfs2Helper => {
+            unused(problems, "--source", args.source.is_some());
+            unused(problems, "--shared-dir", args.shared_dir.is_some());
+            Some(Backend::Cvmfs2Helper)
+        }
+        BackendName::Snapshot => {
+            unused(problems, "--shared-dir", args.shared_dir.is_some());
+            source(problems, "snapshot")?.map(|source_dir| Backend::Snapshot { source_dir })
+        }
+        BackendName::HostBind => {
+            unused(problems, "--shared-dir", args.shared_dir.is_some());
+            source(problems, "host-bind")?.map(|source_root| Backend::HostBind { source_root })
+        }
+        BackendName::AutomounterSlave => {
+            unused(problems, "--source", args.source.is_some());
+            let shared_dir = match &args.shared_dir {
+                Some(dir) => absolute(dir)?,
+                None => SHARED_DIR_DEFAULTS
+                    .iter()
+                    .map(PathBuf::from)
+                    .find(|dir| dir.is_dir())
+                    .unwrap_or_else(|| PathBuf::from(SHARED_DIR_DEFAULTS[0])),
+            };
+            Some(Backend::AutomounterSlave { shared_dir })
+        }
+    })
+}
+
+/// Makes a relative path absolute against the current directory (the core requires
+/// absolute paths; `..` and `.` are left for the core to reject).
+fn absolute(path: &Path) -> Result<PathBuf, CliError> {
+    if path.is_absolute() || path.as_os_str().is_empty() {
+        return Ok(path.to_owned());
+    }
+    let cwd = std::env::current_dir().map_err(|source| CliError::CurrentDir {
+        path: path.to_owned(),
+        source,
+    })?;
+    let joined = cwd.join(path);
+    // `./snap` is common: drop `.` components, which carry no meaning.
+    Ok(joined
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect())
+}
+
+impl BackendName {
+    /// The name as typed on the command line.
+    pub fn to_possible_value_name(self) -> &'static str {
+        match self {
+            Self::Snapshot => "snapshot",
+            Self::Cvmfs2Helper => "cvmfs2-helper",
+            Self::HostBind => "host-bind",
+            Self::AutomounterSlave => "automounter-slave",
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! The catalog of known repositories: what `CVMFS_MOUNTS=all` means, which names are
+//! expected, and which repository holds the client's central configuration.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::CoreError;
+use crate::fqrn::{Domain, Fqrn};
+
+/// The anchor image's repositories, in the anchor's order.
+pub const CMS_REPOSITORIES: [&str; 9] = [
+    "cms.cern.ch",
+    "cms-ib.cern.ch",
+    "oasis.opensciencegrid.org",
+    "cms-lpc.opensciencegrid.org",
+    "sft.cern.ch",
+    "cms-bril.cern.ch",
+    "cms-opendata-conddb.cern.ch",
+    "ilc.desy.de",
+    "unpacked.cern.ch",
+];
+
+/// Repositories the anchor's 2026 successor image adds after the nine.
+pub const CMS_2026_ADDITIONS: [&str; 2] = ["muoncollider.cern.ch", "sw.hsf.org"];
+
+/// The configuration repository of CERN's default client setup.
+pub const CERN_CONFIG_REPOSITORY: &str = "cvmfs-config.cern.ch";
+
+/// An ordered set of known repositories plus the client's configuration repository.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Catalog {
+    profile: String,
+    default_domain: Domain,
+    config_repository: Option<Fqrn>,
+    repositories: Vec<Fqrn>,
+}
+
+/// Parses static names that are known to be valid.
+fn known(names: &[&str]) -> Vec<Fqrn> {
+    names
+        .iter()
+        .filter_map(|name| Fqrn::parse(name).ok())
+        .collect()
+}
+
+impl Catalog {
+    /// The anchor's nine repositories (`cms` profile), configuration repository
+    /// `cvmfs-config.cern.ch`, default domain `cern.ch`.
+    pub fn cms() -> Self {
+        Self {
+            profile: "cms".to_owned(),
+            default_domain: Domain::cern(),
+            config_repository: Fqrn::parse(CERN_CONFIG_REPOSITORY).ok(),
+            repositories: known(&CMS_REPOSITORIES),
+        }
+    }
+
+    /// The 2026 successor image's eleven repositories (`cms-2026` profile).
+    pub fn cms_2026() -> Self {
+        let mut catalog = Self::cms();
+        catalog.profile = "cms-2026".to_owned();
+        catalog.repositories.extend(known(&CMS_2026_ADDITIONS));
+        catalog
+    }
+
+    /// A built-in profile by name: `cms` or `cms-2026`.
+    pub fn profile(name: &str) -> Result<Self, CoreError> {
+        match name {
+            "cms" => Ok(Self::cms()),
+            "cms-2026" => Ok(Self::cms_2026()),
+            _ => Err(CoreError::UnknownProfile {
+                input: name.to_owned(),
+                known: vec!["cms".to_owned(), "cms-2026".to_owned()],
+            }),
+        }
+    }
+
+    /// A catalog of the given repositories; duplicates are dropped keeping the first.
+    pub fn new(
+        profile: impl Into<String>,
+        default_domain: Domain,
+        config_repository: Option<Fqrn>,
+        repositories: impl IntoIterator<Item = Fqrn>,
+    ) -> Self {
+        let mut catalog = Self {
+            profile: profile.into(),
+            default_domain,
+            config_repository,
+            repositories: Vec::new(),
+        };
+        catalog.extend(repositories);
+        catalog
+    }
+
+    /// Adds repositories at the end, skipping ones already known.
+    pub fn extend(&mut self, repositories: impl IntoIterator<Item = Fqrn>) {
+        for fqrn in repositories {
+            if !self.repositories.contains(&fqrn) {
+                self.repositories.push(fqrn);
+            }
+        }
+    }
+
+    /// Replaces the known repositories, keeping the profile name and domain.
+    pub fn replace(&mut self, repositories: impl IntoIterator<Item = Fqrn>) {
+        self.repositories.clear();
+        self.extend(repositories);
+    }
+
+    /// Sets the configuration repository (`None`: the client has none).
+    pub fn set_config_repository(&mut self, config_repository: Option<Fqrn>) {
+        self.config_repository = config_repository;
+    }
+
+    /// Sets the domain used to expand short names.
+    pub fn set_default_domain(&mut self, domain: Domain) {
+        self.default_domain = domain;
+    }
+
+    /// The profile's name.
+    pub fn profile_name(&self) -> &str {
+        &self.profile
+    }
+
+    /// The domain used to expand short names.
+    pub fn default_domain(&self) -> &Domain {
+        &self.default_domain
+    }
+
+    /// The configuration repository, mounted before any other by the client backend.
+    pub fn config_repository(&self) -> Option<&Fqrn> {
+        self.config_repository.as_ref()
+    }
+
+    /// The known repositories in order (the configuration repository is not among them).
+    pub fn repositories(&self) -> &[Fqrn] {
+        &self.repositories
+    }
+
+    /// Whether `fqrn` is a known repository or the configuration repository.
+    pub fn contains(&self, fqrn: &Fqrn) -> bool {
+        self.repositories.contains(fqrn) || self.config_repository.as_ref() == Some(fqrn)
+    }
+
+    /// Expands a short name with this catalog's default domain and validates it.
+    pub fn resolve(&self, name: &str) -> Result<Fqrn, CoreError> {
+        Fqrn::expand(name, &self.default_domain)
+    }
+}
+
+impl Default for Catalog {
+    fn default() -> Self {
+        Self::cms()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cms_profile_has_the_anchor_order() {
+        let catalog = Catalog::cms();
+        let names: Vec<&str> = catalog.repositories().iter().map(Fqrn::as_str).collect();
+        assert_eq!(names, CMS_REPOSITORIES);
+        assert_eq!(
+            catalog.config_repository().map(Fqrn::as_str),
+            Some("cvmfs-config.cern.ch")
+        );
+        assert_eq!(catalog.default_domain().as_str(), "cern.ch");
+    }
+
+    #[test]
+    fn successor_profile_appends_two() {
+        let catalog = Catalog::profile("cms-2026").unwrap();
+        assert_eq!(catalog.repositories().len(), 11);
+        assert_eq!(catalog.repositories()[10].as_str(), "sw.hsf.org");
+        assert!(matches!(
+            Catalog::profile("atlas"),
+            Err(CoreError::UnknownProfile { .. })
+        ));
+    }
+
+    #[test]
+    fn extend_and_replace_keep_order_without_duplicates() {
+        let mut catalog = Catalog::cms();
+        let extra = Fqrn::parse("atlas.cern.ch").unwrap();
+        catalog.extend([extra.clone(), Fqrn::parse("cms.cern.ch").unwrap()]);
+        assert_eq!(catalog.repositories().len(), 10);
+        assert_eq!(catalog.repositories()[9], extra);
+        catalog.replace([extra.clone(), extra.clone()]);
+        assert_eq!(catalog.repositories(), std::slice::from_ref(&extra));
+        assert!(catalog.contains(&Fqrn::parse("cvmfs-config.cern.ch").unwrap()));
+    }
+}

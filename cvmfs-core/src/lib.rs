@@ -1,0 +1,32 @@
+//! Pure data for making CernVM-FS repositories available inside containers.
+//!
+//! Nothing in this crate performs I/O or system calls: every function takes text or
+//! values and returns values, so the rules can be tested exhaustively and reused by the
+//! mount engine (`cvmfs-mount`), the command line (`cvmfs-cli`) and the Python bindings.
+//!
+//! ```
+//! use cvmfs_core::{Backend, Catalog, MountPlan, PlanOptions, Selection};
+//!
+//! let catalog = Catalog::cms();
+//! let selection = Selection::parse(Some("cms oasis.opensciencegrid.org"), &catalog).unwrap();
+//! let plan = MountPlan::build(&selection, &catalog, Backend::Cvmfs2Helper, &PlanOptions::default()).unwrap();
+//! assert_eq!(plan.entries()[0].target().to_str(), Some("/cvmfs/cvmfs-config.cern.ch"));
+//! plan.validate().unwrap();
+//! ```
+
+pub mod catalog;
+pub mod config;
+pub mod environment;
+pub mod error;
+pub mod fqrn;
+pub mod mountinfo;
+pub mod plan;
+pub mod remap;
+pub mod selection;
+
+pub use catalog::Catalog;
+pub use error::CoreError;
+pub use fqrn::{Domain, Fqrn};
+pub use mountinfo::{MountInfo, MountTable};
+pub use plan::{Backend, MountPlan, PlanOptions, Propagation};
+pub use selection::Selection;
