@@ -12,7 +12,7 @@ use std::borrow::Cow;
 /// assert_eq!(&*decode(b"/a\\9b"), b"/a\\9b");
 /// ```
 pub fn decode(field: &[u8]) -> Cow<'_, [u8]> {
-    if !field.contains(&b'\\') {
+    if memchr::memchr(b'\\', field).is_none() {
         return Cow::Borrowed(field);
     }
     let mut out = Vec::with_capacity(field.len());

@@ -17,7 +17,7 @@ pub fn parse_line(line: &[u8], number: usize) -> Result<MountInfo<'_>, CoreError
         text: String::from_utf8_lossy(line).into_owned(),
     };
     // The last three separators delimit superopts, source and fstype.
-    let space_before = |end: usize| line[..end].iter().rposition(|&b| b == b' ');
+    let space_before = |end: usize| memchr::memrchr(b' ', &line[..end]);
     let p3 = space_before(line.len()).ok_or_else(|| fail("too few fields"))?;
     let p2 = space_before(p3).ok_or_else(|| fail("too few fields"))?;
     let p1 = space_before(p2).ok_or_else(|| fail("too few fields"))?;
@@ -30,7 +30,7 @@ pub fn parse_line(line: &[u8], number: usize) -> Result<MountInfo<'_>, CoreError
 
     let mut rest = &line[..p1 - 2];
     let mut next = |what: &'static str| {
-        let (field, after) = match rest.iter().position(|&b| b == b' ') {
+        let (field, after) = match memchr::memchr(b' ', rest) {
             Some(i) => (&rest[..i], &rest[i + 1..]),
             None => (rest, &rest[rest.len()..]),
         };
@@ -117,13 +117,18 @@ fn number_field(digits: &[u8]) -> Option<u32> {
 
 /// Parses every non-empty line; the first malformed one is an error with its number.
 pub fn parse_lines(text: &[u8]) -> Result<Vec<MountInfo<'_>>, CoreError> {
-    // A table has about one line per 100 bytes; reserving avoids regrowth.
-    let mut mounts = Vec::with_capacity(text.len() / 96 + 1);
-    for (index, line) in text.split(|&b| b == b'\n').enumerate() {
-        if line.is_empty() {
-            continue;
+    // Counting lines first sizes the result exactly: one allocation for the table.
+    let mut mounts = Vec::with_capacity(memchr::memchr_iter(b'\n', text).count() + 1);
+    let mut start = 0;
+    let mut number = 0;
+    while start < text.len() {
+        number += 1;
+        let end = memchr::memchr(b'\n', &text[start..]).map_or(text.len(), |i| start + i);
+        let line = &text[start..end];
+        if !line.is_empty() {
+            mounts.push(parse_line(line, number)?);
         }
-        mounts.push(parse_line(line, index + 1)?);
+        start = end + 1;
     }
     Ok(mounts)
 }

@@ -1,0 +1,266 @@
+//! `cvmfs-cli plan` as a user runs it.
+
+#![allow(clippy::unwrap_used)] // test helpers: a failure should panic with the error
+
+use assert_cmd::Command;
+use cvmfs_core::MountPlan;
+use predicates::prelude::*;
+
+fn cli() -> Command {
+    let mut cmd = Command::cargo_bin("cvmfs-cli").unwrap();
+    cmd.env_remove("CVMFS_MOUNTS");
+    cmd
+}
+
+fn plan_json(args: &[&str]) -> MountPlan {
+    let output = cli()
+        .args(["plan", "--dry-run", "--json"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    MountPlan::from_json(std::str::from_utf8(&output.stdout).unwrap()).unwrap()
+}
+
+fn targets(plan: &MountPlan) -> Vec<String> {
+    plan.entries()
+        .iter()
+        .map(|e| e.target().display().to_string())
+        .collect()
+}
+
+#[test]
+fn helper_plan_for_all_lists_config_repository_first() {
+    cli()
+        .args([
+            "plan",
+            "--dry-run",
+            "--mounts",
+            "all",
+            "--backend",
+            "cvmfs2-helper",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("cvmfs-config.cern.ch (config)"))
+        .stdout(predicate::str::contains("mount -t cvmfs unpacked.cern.ch"))
+        .stdout(predicate::str::contains("Unmount order:"));
+    let plan = plan_json(&["--mounts", "all", "--backend", "cvmfs2-helper"]);
+    assert_eq!(plan.entries().len(), 10);
+    assert_eq!(targets(&plan)[0], "/cvmfs/cvmfs-config.cern.ch");
+    assert_eq!(targets(&plan)[1], "/cvmfs/cms.cern.ch");
+}
+
+#[test]
+fn selection_comes_from_the_environment_unless_given() {
+    let output = cli()
+        .env("CVMFS_MOUNTS", "sft cms")
+        .args([
+            "plan",
+            "--json",
+            "--backend",
+            "cvmfs2-helper",
+            "--config-repository",
+            "none",
+        ])
+        .output()
+        .unwrap();
+    let plan = MountPlan::from_json(std::str::from_utf8(&output.stdout).unwrap()).unwrap();
+    assert_eq!(targets(&plan), ["/cvmfs/sft.cern.ch", "/cvmfs/cms.cern.ch"]);
+    let output = cli()
+        .env("CVMFS_MOUNTS", "sft cms")
+        .args([
+            "plan",
+            "--json",
+            "--backend",
+            "cvmfs2-helper",
+            "--mounts",
+            "ilc.desy.de",
+        ])
+        .output()
+        .unwrap();
+    let plan = MountPlan::from_json(std::str::from_utf8(&output.stdout).unwrap()).unwrap();
+    assert_eq!(
+        targets(&plan),
+        ["/cvmfs/cvmfs-config.cern.ch", "/cvmfs/ilc.desy.de"]
+    );
+}
+
+#[test]
+fn nothing_selected_plans_nothing() {
+    for value in ["", "  ", "NONE"] {
+        cli()
+            .env("CVMFS_MOUNTS", value)
+            .args(["plan", "--backend", "cvmfs2-helper"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("Nothing is selected"));
+    }
+}
+
+#[test]
+fn every_bad_token_and_option_is_reported_with_exit_2() {
+    cli()
+        .args([
+            "plan",
+            "--mounts",
+            "cms none *.cern.ch a@b",
+            "--target",
+            "bogus",
+            "--propagation",
+            "sideways",
+        ])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains("token 2 (\"none\""))
+        .stderr(predicate::str::contains("token 3 (\"*.cern.ch\""))
+        .stderr(predicate::str::contains("token 4 (\"a@b\""))
+        .stderr(predicate::str::contains(
+            "--source: is required by the snapshot backend",
+        ))
+        .stderr(predicate::str::contains(
+            "--target: \"bogus\" is not of the form FQRN=PATH",
+        ))
+        .stderr(predicate::str::contains("invalid propagation \"sideways\""));
+}
+
+#[test]
+fn json_errors_are_machine_readable() {
+    let output = cli()
+        .args([
+            "plan",
+            "--json",
+            "--backend",
+            "cvmfs2-helper",
+            "--mounts",
+            "cms?",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(value["ok"], false);
+    assert_eq!(value["errors"][0]["kind"], "invalid-selection");
+    assert_eq!(value["errors"][0]["problems"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn relative_sources_are_resolved_and_unknown_names_warn() {
+    let dir = std::env::temp_dir();
+    let output = cli()
+        .current_dir(&dir)
+        .args([
+            "plan",
+            "--json",
+            "--backend",
+            "snapshot",
+            "--source",
+            "./snaps",
+            "--mounts",
+            "atlas",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("warning: repository atlas.cern.ch (token 1) is not in the catalog"),
+        "{stderr}"
+    );
+    let plan = MountPlan::from_json(std::str::from_utf8(&output.stdout).unwrap()).unwrap();
+    let expected = dir.canonicalize().unwrap_or(dir).join("snaps");
+    assert_eq!(plan.backend().source_path(), Some(expected.as_path()));
+}
+
+#[test]
+fn host_bind_options_shape_the_steps() {
+    let plan = plan_json(&[
+        "--backend",
+        "host-bind",
+        "--source",
+        "/host/cvmfs",
+        "--mounts",
+        "cms",
+        "--read-only",
+        "--propagation",
+        "rslave",
+    ]);
+    let actions: Vec<&str> = plan.steps().map(|s| s.action()).collect();
+    assert_eq!(
+        actions,
+        [
+            "create-mountpoint",
+            "mount",
+            "set-propagation",
+            "remount-read-only",
+            "verify"
+        ]
+    );
+    let whole = plan_json(&[
+        "--backend",
+        "host-bind",
+        "--source",
+        "/host/cvmfs",
+        "--mounts",
+        "cms",
+        "--whole-root",
+    ]);
+    assert_eq!(targets(&whole), ["/cvmfs"]);
+    cli()
+        .args([
+            "plan",
+            "--backend",
+            "snapshot",
+            "--source",
+            "/s",
+            "--whole-root",
+            "--mounts",
+            "cms",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "--whole-root: applies to the host-bind backend only",
+        ));
+}
+
+#[test]
+fn automounter_and_toml_output() {
+    let output = cli()
+        .args([
+            "plan",
+            "--toml",
+            "--backend",
+            "automounter-slave",
+            "--shared-dir",
+            "/shared-mounts/cvmfs",
+            "--mounts",
+            "cms sft",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let plan = MountPlan::from_toml(std::str::from_utf8(&output.stdout).unwrap()).unwrap();
+    assert_eq!(targets(&plan), ["/cvmfs"]);
+    assert_eq!(plan.entries()[0].verified_repositories().count(), 2);
+}
+
+#[test]
+fn usage_errors_and_help() {
+    cli().args(["plan", "--backend", "docker"]).assert().code(2);
+    cli()
+        .args(["plan", "--help"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Examples:"));
+    cli()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("partial failure"));
+}

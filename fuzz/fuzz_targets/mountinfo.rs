@@ -1,0 +1,20 @@
+#![no_main]
+//! mountinfo text: parse errors carry a line number, never a panic; lookups are safe.
+
+use cvmfs_core::MountTable;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(table) = MountTable::parse(data) {
+        let _ = table.serving(b"/cvmfs/cms.cern.ch/x");
+        let under = table.mounts_under(b"/cvmfs");
+        assert!(under.len() <= table.len());
+        for mount in table.mounts() {
+            let _ = (
+                mount.propagation(),
+                mount.is_client_mount(),
+                mount.options().count(),
+            );
+        }
+    }
+});
