@@ -1,7 +1,30 @@
 //! The mount engine that executes [`cvmfs_core::MountPlan`]s.
 //!
-//! This crate is being built: it currently performs no system calls. The backends
-//! (`cvmfs2-helper`, `host-bind`, `automounter-slave`, `snapshot`), health probes,
-//! repair and the watch loop land here next; until then the command line only plans.
+//! - [`sys::MountOps`]: every system call behind one trait, with [`sys::LinuxOps`] for
+//!   the real system and [`sys::FakeOps`], a simulated mount table for tests.
+//! - [`backend`]: `cvmfs2-helper`, `host-bind`, `automounter-slave` and `snapshot`.
+//! - [`probe`]: parallel health probes with a hard timeout each.
+//! - [`Engine`]: mount, unmount and repair a plan with a report per repository;
+//!   [`watch`] repairs at an interval.
+//! - [`snapshot`]: the embedded FUSE server behind the snapshot backend.
+
+pub mod backend;
+pub mod client_config;
+pub mod engine;
+pub mod error;
+pub mod health;
+pub mod host_facts;
+pub mod mount_table;
+pub mod mountpoint;
+pub mod probe;
+pub mod report;
+pub mod snapshot;
+pub mod sys;
+pub mod watch;
 
 pub use cvmfs_core;
+pub use engine::{Engine, EngineOptions};
+pub use error::MountError;
+pub use health::Health;
+pub use report::{EntryReport, Outcome, PlanReport, Status};
+pub use watch::{StopSignal, watch};

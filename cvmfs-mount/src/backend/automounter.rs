@@ -1,0 +1,80 @@
+//! `automounter-slave`: consume the directory an automounter publishes with rshared
+//! propagation: a recursive bind, then rslave, so repositories it mounts later arrive.
+
+use std::path::Path;
+
+use cvmfs_core::MountPlan;
+use cvmfs_core::plan::{MountSource, Step};
+
+use crate::backend::{MountBackend, Requirement, bind, unsupported};
+use crate::error::MountError;
+use crate::mount_table::{TableText, path_bytes};
+use crate::sys::{MountOps, PathKind};
+
+/// Binds an automounter's shared directory.
+#[derive(Debug, Clone, Default)]
+pub struct AutomounterBackend;
+
+fn check_shared(ops: &dyn MountOps, shared_dir: &Path) -> Result<(), MountError> {
+    match ops.lstat(shared_dir) {
+        Ok(PathKind::Directory) => {}
+        _ => {
+            return Err(MountError::SourceMissing {
+                path: shared_dir.to_owned(),
+            });
+        }
+    }
+    let text = TableText::read(ops)?;
+    let table = text.parse()?;
+    let propagation = table
+        .serving(path_bytes(shared_dir))
+        .map(|m| m.propagation());
+    match propagation {
+        Some(p) if p.carries_events() => Ok(()),
+        other => Err(MountError::SourceNotShared {
+            path: shared_dir.to_owned(),
+            propagation: other.map_or_else(
+                || "not mounted".to_owned(),
+                |p| format!("{p:?}").to_lowercase(),
+            ),
+        }),
+    }
+}
+
+impl MountBackend for AutomounterBackend {
+    fn name(&self) -> &'static str {
+        "automounter-slave"
+    }
+
+    fn preflight(&self, ops: &dyn MountOps, plan: &MountPlan) -> Vec<Requirement> {
+        plan.steps()
+            .filter_map(|step| match step {
+                Step::Mount {
+                    source: MountSource::Bind { source, .. },
+                    ..
+                } => check_shared(ops, source).err(),
+                _ => None,
+            })
+            .map(|err| {
+                Requirement::blocking(
+                    err.to_string(),
+                    "start the automounter with its directory bound :rshared (docker run -v /shared-mounts:/cvmfsmounts:rshared ...)",
+                )
+            })
+            .collect()
+    }
+
+    fn mount(
+        &self,
+        ops: &dyn MountOps,
+        source: &MountSource,
+        target: &Path,
+    ) -> Result<Vec<String>, MountError> {
+        let MountSource::Bind { source, .. } = source else {
+            return Err(unsupported(self.name(), source));
+        };
+        check_shared(ops, source)?;
+        bind(ops, source, target, true)?;
+        Ok(Vec::new())
+    }
+}

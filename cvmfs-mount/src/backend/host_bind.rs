@@ -1,0 +1,104 @@
+//! `host-bind`: bind a host's repositories (per repository, or the whole root
+//! recursively with rslave propagation).
+
+use std::path::Path;
+
+use cvmfs_core::MountPlan;
+use cvmfs_core::plan::{MountSource, Step};
+
+use crate::backend::{MountBackend, Requirement, bind, unsupported};
+use crate::error::MountError;
+use crate::mount_table::{TableText, path_bytes};
+use crate::sys::{MountOps, PathKind};
+
+/// Binds from a host directory.
+#[derive(Debug, Clone, Default)]
+pub struct HostBindBackend {
+    /// The sources are plain directories (an exported snapshot), not client mounts.
+    pub plain_source: bool,
+}
+
+impl HostBindBackend {
+    fn check_source(
+        &self,
+        ops: &dyn MountOps,
+        source: &Path,
+        recursive: bool,
+    ) -> Result<Vec<String>, MountError> {
+        match ops.lstat(source) {
+            Ok(PathKind::Directory) => {}
+            _ => {
+                return Err(MountError::SourceMissing {
+                    path: source.to_owned(),
+                });
+            }
+        }
+        let text = TableText::read(ops)?;
+        let table = text.parse()?;
+        let mut notes = Vec::new();
+        if recursive {
+            // Later mounts under the source (autofs) reach us only if it is shared.
+            let carries = table
+                .serving(path_bytes(source))
+                .is_some_and(|m| m.propagation().carries_events());
+            if !carries {
+                notes.push(format!(
+                    "{} is not shared: repositories mounted there later will not appear here; on the host run: mount --make-rshared {}",
+                    source.display(),
+                    source.display()
+                ));
+            }
+        } else if !self.plain_source
+            && !table
+                .visible_at(path_bytes(source))
+                .is_some_and(|m| m.is_client_mount())
+        {
+            return Err(MountError::SourceNotClientMount {
+                path: source.to_owned(),
+            });
+        }
+        Ok(notes)
+    }
+}
+
+impl MountBackend for HostBindBackend {
+    fn name(&self) -> &'static str {
+        "host-bind"
+    }
+
+    fn preflight(&self, ops: &dyn MountOps, plan: &MountPlan) -> Vec<Requirement> {
+        let mut needs = Vec::new();
+        for step in plan.steps() {
+            if let Step::Mount {
+                source: MountSource::Bind { source, recursive },
+                ..
+            } = step
+            {
+                match self.check_source(ops, source, *recursive) {
+                    Ok(notes) => needs.extend(notes.into_iter().map(|n| {
+                        Requirement::warning(n, "make the host's mount shared before binding it")
+                    })),
+                    Err(err) => needs.push(Requirement::blocking(
+                        err.to_string(),
+                        "mount the repository on the host (or bind /cvmfs with --whole-root), or declare a plain directory",
+                    )),
+                }
+            }
+        }
+        needs
+    }
+
+    fn mount(
+        &self,
+        ops: &dyn MountOps,
+        source: &MountSource,
+        target: &Path,
+    ) -> Result<Vec<String>, MountError> {
+        let MountSource::Bind { source, recursive } = source else {
+            return Err(unsupported(self.name(), source));
+        };
+        let notes = self.check_source(ops, source, *recursive)?;
+        bind(ops, source, target, *recursive)?;
+        Ok(notes)
+    }
+}

@@ -1,0 +1,118 @@
+//! The four ways repositories are provided. Each backend states what it needs
+//! (preflight), performs the plan's mount step for one entry, and unmounts it.
+
+mod automounter;
+mod helper;
+mod host_bind;
+mod snapshot;
+
+use std::path::Path;
+
+use nix::errno::Errno;
+use nix::mount::MntFlags;
+use serde::{Deserialize, Serialize};
+
+use cvmfs_core::MountPlan;
+use cvmfs_core::plan::MountSource;
+
+pub use automounter::AutomounterBackend;
+pub use helper::{HelperBackend, HelperSettings, parse_relayed_code};
+pub use host_bind::HostBindBackend;
+pub use snapshot::{SnapshotBackend, SnapshotSettings};
+
+use crate::error::MountError;
+use crate::sys::MountOps;
+
+/// Something the system lacks for a backend, with the fix a user can apply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Requirement {
+    /// What is missing or wrong.
+    pub problem: String,
+    /// How to fix it.
+    pub fix: String,
+    /// Whether mounting cannot work without it (otherwise a warning).
+    pub blocking: bool,
+}
+
+impl Requirement {
+    /// A requirement without which mounting fails.
+    pub fn blocking(problem: impl Into<String>, fix: impl Into<String>) -> Self {
+        Self {
+            problem: problem.into(),
+            fix: fix.into(),
+            blocking: true,
+        }
+    }
+
+    /// A warning: mounting works, but something will not.
+    pub fn warning(problem: impl Into<String>, fix: impl Into<String>) -> Self {
+        Self {
+            problem: problem.into(),
+            fix: fix.into(),
+            blocking: false,
+        }
+    }
+}
+
+/// A way of providing repositories.
+pub trait MountBackend: Send + Sync {
+    /// The backend's name (`cvmfs2-helper`, `host-bind`, ...).
+    fn name(&self) -> &'static str;
+
+    /// What the system lacks for this plan; empty when everything is in place.
+    fn preflight(&self, ops: &dyn MountOps, plan: &MountPlan) -> Vec<Requirement>;
+
+    /// Performs the mount step of one entry. Returns notes for the report.
+    fn mount(
+        &self,
+        ops: &dyn MountOps,
+        source: &MountSource,
+        target: &Path,
+    ) -> Result<Vec<String>, MountError>;
+
+    /// Unmounts one mount this backend made. A busy mount is detached lazily.
+    fn unmount(&self, ops: &dyn MountOps, target: &Path) -> Result<(), MountError> {
+        match ops.umount(target, MntFlags::empty()) {
+            Ok(()) => Ok(()),
+            Err(Errno::EBUSY) => {
+                ops.umount(target, MntFlags::MNT_DETACH)
+                    .map_err(|errno| MountError::Unmount {
+                        target: target.to_owned(),
+                        errno,
+                    })
+            }
+            Err(errno) => Err(MountError::Unmount {
+                target: target.to_owned(),
+                errno,
+            }),
+        }
+    }
+}
+
+/// Bind-mounts `source` on `target` (no propagation flags: those come in their own call).
+pub(crate) fn bind(
+    ops: &dyn MountOps,
+    source: &Path,
+    target: &Path,
+    recursive: bool,
+) -> Result<(), MountError> {
+    let mut flags = nix::mount::MsFlags::MS_BIND;
+    if recursive {
+        flags |= nix::mount::MsFlags::MS_REC;
+    }
+    ops.mount(Some(source), target, None, flags, None)
+        .map_err(|errno| MountError::Bind {
+            source_path: source.to_owned(),
+            target: target.to_owned(),
+            recursive,
+            errno,
+        })
+}
+
+/// A step the backend does not perform.
+pub(crate) fn unsupported(backend: &'static str, source: &MountSource) -> MountError {
+    MountError::UnsupportedStep {
+        backend,
+        step: format!("{source:?}"),
+    }
+}

@@ -1,0 +1,135 @@
+//! `snapshot`: serves `<source_dir>/<fqrn>` read-only through FUSE at the mountpoint, as
+//! a detached server process per repository (like the client, one process per mount).
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use cvmfs_core::MountPlan;
+use cvmfs_core::plan::{MountSource, Step};
+
+use crate::backend::{MountBackend, Requirement, unsupported};
+use crate::error::MountError;
+use crate::sys::{MountOps, PathKind, ServerSpawn, ServerStart};
+
+/// How snapshot servers are started.
+#[derive(Debug, Clone)]
+pub struct SnapshotSettings {
+    /// The program that runs a server (for example `cvmfs-snapshot-server`).
+    pub program: PathBuf,
+    /// Arguments before the standard ones (for example a subcommand).
+    pub prefix_args: Vec<OsString>,
+    /// Arguments after the standard ones (revision, fault injection).
+    pub extra_args: Vec<OsString>,
+    /// How long a server may take to mount.
+    pub ready_timeout: Duration,
+}
+
+impl SnapshotSettings {
+    /// Settings for `program` with no extra arguments and a 10 s readiness limit.
+    pub fn new(program: impl Into<PathBuf>) -> Self {
+        Self {
+            program: program.into(),
+            prefix_args: Vec::new(),
+            extra_args: Vec::new(),
+            ready_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Starts one snapshot server per repository.
+#[derive(Debug, Clone)]
+pub struct SnapshotBackend {
+    /// Settings.
+    pub settings: SnapshotSettings,
+}
+
+impl MountBackend for SnapshotBackend {
+    fn name(&self) -> &'static str {
+        "snapshot"
+    }
+
+    fn preflight(&self, ops: &dyn MountOps, plan: &MountPlan) -> Vec<Requirement> {
+        let mut needs = Vec::new();
+        if !Path::new("/dev/fuse").exists() {
+            needs.push(Requirement::blocking(
+                "/dev/fuse does not exist",
+                "pass --device /dev/fuse to the container",
+            ));
+        }
+        if !nix::unistd::geteuid().is_root() && !crate::host_facts::in_path("fusermount3") {
+            needs.push(Requirement::blocking(
+                "not root and fusermount3 is missing",
+                "run as root, in a user namespace (unshare -rm), or install fuse3",
+            ));
+        }
+        for step in plan.steps() {
+            if let Step::Mount {
+                source: MountSource::Snapshot { directory, fqrn },
+                ..
+            } = step
+                && ops.lstat(directory) != Ok(PathKind::Directory)
+            {
+                needs.push(Requirement::blocking(
+                    format!(
+                        "the snapshot of {fqrn} is missing: {} is not a directory",
+                        directory.display()
+                    ),
+                    format!("create {} with the repository's files", directory.display()),
+                ));
+            }
+        }
+        needs
+    }
+
+    fn mount(
+        &self,
+        ops: &dyn MountOps,
+        source: &MountSource,
+        target: &Path,
+    ) -> Result<Vec<String>, MountError> {
+        let MountSource::Snapshot { fqrn, directory } = source else {
+            return Err(unsupported(self.name(), source));
+        };
+        if ops.lstat(directory) != Ok(PathKind::Directory) {
+            return Err(MountError::SnapshotSourceMissing {
+                path: directory.clone(),
+            });
+        }
+        let mut args = self.settings.prefix_args.clone();
+        args.extend([
+            OsString::from("--source"),
+            directory.as_os_str().to_owned(),
+            OsString::from("--target"),
+            target.as_os_str().to_owned(),
+            OsString::from("--fqrn"),
+            OsString::from(fqrn.as_str()),
+        ]);
+        args.extend(self.settings.extra_args.iter().cloned());
+        let spawn = ServerSpawn {
+            program: self.settings.program.clone(),
+            args,
+            ready_timeout: self.settings.ready_timeout,
+        };
+        let started = ops
+            .spawn_server(&spawn)
+            .map_err(|source| MountError::Spawn {
+                program: self.settings.program.clone(),
+                source,
+            })?;
+        match started {
+            ServerStart::Ready { pid } => Ok(vec![format!(
+                "snapshot server pid {pid} serves {}",
+                directory.display()
+            )]),
+            ServerStart::Failed { message } => Err(MountError::SnapshotServer {
+                target: target.to_owned(),
+                message,
+            }),
+            ServerStart::TimedOut => Err(MountError::SnapshotServer {
+                target: target.to_owned(),
+                message: format!("not ready within {:?}; killed", self.settings.ready_timeout),
+            }),
+        }
+    }
+}

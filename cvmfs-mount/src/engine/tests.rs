@@ -1,0 +1,517 @@
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use cvmfs_core::{Backend, Catalog, MountPlan, PlanOptions, Propagation, Selection};
+use nix::errno::Errno;
+use nix::mount::{MntFlags, MsFlags};
+
+use super::*;
+use crate::backend::{
+    AutomounterBackend, HelperBackend, HostBindBackend, SnapshotBackend, SnapshotSettings,
+};
+use crate::report::Status;
+use crate::sys::{FakeCall, FakeHealth, FakeOps, FakeResponse, Op};
+
+fn plan(selection: &str, backend: Backend, options: &PlanOptions) -> MountPlan {
+    let catalog = Catalog::cms();
+    let selection = Selection::parse(Some(selection), &catalog).unwrap();
+    MountPlan::build(&selection, &catalog, backend, options).unwrap()
+}
+
+fn options() -> EngineOptions {
+    EngineOptions {
+        probe_timeout: Duration::from_millis(300),
+        verify_wait: Duration::from_millis(200),
+        backoff: Duration::from_millis(1),
+        ..EngineOptions::default()
+    }
+}
+
+fn engine(
+    fake: &Arc<FakeOps>,
+    backend: impl MountBackend + 'static,
+    options: EngineOptions,
+) -> Engine {
+    let ops: Arc<dyn MountOps> = fake.clone();
+    Engine::new(ops, Arc::new(backend), options)
+}
+
+fn snapshot_backend() -> SnapshotBackend {
+    SnapshotBackend {
+        settings: SnapshotSettings::new("/usr/libexec/snapshot-server"),
+    }
+}
+
+fn mount_calls(fake: &FakeOps) -> Vec<(Option<PathBuf>, PathBuf, MsFlags)> {
+    fake.calls()
+        .into_iter()
+        .filter_map(|call| match call {
+            FakeCall::Mount {
+                source,
+                target,
+                flags,
+                ..
+            } => Some((source, target, flags)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn p(path: &str) -> PathBuf {
+    PathBuf::from(path)
+}
+
+#[test]
+fn bind_then_propagation_alone_then_read_only_remount() {
+    let fake = Arc::new(FakeOps::new());
+    fake.add_client_mount("/host/cvmfs/cms.cern.ch", "cms.cern.ch");
+    let plan_options = PlanOptions {
+        read_only: true,
+        propagation: Some(Propagation::Slave),
+        ..PlanOptions::default()
+    };
+    let plan = plan(
+        "cms",
+        Backend::HostBind {
+            source_root: p("/host/cvmfs"),
+        },
+        &plan_options,
+    );
+    let report = engine(&fake, HostBindBackend::default(), options()).mount(&plan);
+    assert_eq!(report.status(), Status::Complete, "{report:#?}");
+    assert_eq!(
+        mount_calls(&fake),
+        [
+            (
+                Some(p("/host/cvmfs/cms.cern.ch")),
+                p("/cvmfs/cms.cern.ch"),
+                MsFlags::MS_BIND
+            ),
+            (None, p("/cvmfs/cms.cern.ch"), MsFlags::MS_SLAVE),
+            (
+                None,
+                p("/cvmfs/cms.cern.ch"),
+                MsFlags::MS_REMOUNT | MsFlags::MS_BIND | MsFlags::MS_RDONLY
+            ),
+        ]
+    );
+    assert!(fake.mount_at("/cvmfs/cms.cern.ch").unwrap().read_only);
+}
+
+#[test]
+fn nothing_is_done_when_the_target_is_already_a_healthy_mount() {
+    let fake = Arc::new(FakeOps::new());
+    fake.add_client_mount("/cvmfs/cms.cern.ch", "cms.cern.ch");
+    let plan = plan(
+        "cms",
+        Backend::Snapshot {
+            source_dir: p("/srv/snap"),
+        },
+        &PlanOptions::default(),
+    );
+    let report = engine(&fake, snapshot_backend(), options()).mount(&plan);
+    assert_eq!(report.entries[0].outcome, Outcome::AlreadyMounted);
+    assert!(fake.calls().is_empty(), "{:?}", fake.calls());
+}
+
+#[test]
+fn snapshot_mount_spawns_one_server_per_repository_in_parallel_after_checks() {
+    let fake = Arc::new(FakeOps::new());
+    fake.add_dir("/srv/snap/cms.cern.ch");
+    fake.add_dir("/srv/snap/sft.cern.ch");
+    let plan = plan(
+        "cms sft atlas",
+        Backend::Snapshot {
+            source_dir: p("/srv/snap"),
+        },
+        &PlanOptions::default(),
+    );
+    let report = engine(&fake, snapshot_backend(), options()).mount(&plan);
+    assert_eq!(report.status(), Status::Partial);
+    assert_eq!(fake.count(Op::SpawnServer), 2);
+    let atlas = report.entry(&p("/cvmfs/atlas.cern.ch")).unwrap();
+    assert_eq!(
+        atlas.error.as_ref().unwrap().kind,
+        "snapshot-source-missing"
+    );
+    // The failure left the others mounted and healthy.
+    assert!(fake.mount_at("/cvmfs/cms.cern.ch").is_some());
+    assert!(fake.mount_at("/cvmfs/sft.cern.ch").is_some());
+}
+
+#[test]
+fn helper_mounts_the_config_repository_first_and_its_failure_is_a_warning() {
+    let fake = Arc::new(FakeOps::new());
+    fake.script(
+        "cvmfs-config.cern.ch",
+        vec![FakeResponse::failure(
+            32,
+            "Failed to initialize root file catalog (16 - file catalog failure)",
+        )],
+    );
+    let plan = plan("cms sft", Backend::Cvmfs2Helper, &PlanOptions::default());
+    let report = engine(&fake, HelperBackend::default(), options()).mount(&plan);
+    let first = fake
+        .calls()
+        .into_iter()
+        .find(|c| matches!(c, FakeCall::RunProgram { .. }))
+        .unwrap();
+    assert!(
+        matches!(first, FakeCall::RunProgram { args, .. } if args[0] == "cvmfs-config.cern.ch")
+    );
+    assert_eq!(report.entries[0].outcome, Outcome::Failed);
+    assert!(
+        report.entries[0]
+            .error
+            .as_ref()
+            .unwrap()
+            .message
+            .contains("client code 16 file catalog")
+    );
+    assert!(
+        report.entries[0]
+            .warnings
+            .iter()
+            .any(|w| w.contains("optional"))
+    );
+    assert_eq!(report.entries[1].outcome, Outcome::Mounted);
+    assert_eq!(report.entries[2].outcome, Outcome::Mounted);
+    assert_eq!(report.status(), Status::Partial);
+}
+
+#[test]
+fn a_required_config_repository_failure_skips_the_others() {
+    let fake = Arc::new(FakeOps::new());
+    fake.script(
+        "cvmfs-config.cern.ch",
+        vec![FakeResponse::failure(1, "CVMFS_HTTP_PROXY required")],
+    );
+    let plan = plan("cms", Backend::Cvmfs2Helper, &PlanOptions::default());
+    let engine_options = EngineOptions {
+        config_repo_required: true,
+        ..options()
+    };
+    let report = engine(&fake, HelperBackend::default(), engine_options).mount(&plan);
+    assert_eq!(report.entries[1].outcome, Outcome::Skipped);
+    assert_eq!(fake.count(Op::RunProgram), 1);
+    assert_eq!(report.status(), Status::Failed);
+}
+
+#[test]
+fn a_failing_propagation_call_rolls_back_that_entry_only() {
+    let fake = Arc::new(FakeOps::new());
+    fake.add_client_mount("/host/cvmfs/cms.cern.ch", "cms.cern.ch");
+    fake.add_client_mount("/host/cvmfs/sft.cern.ch", "sft.cern.ch");
+    let plan_options = PlanOptions {
+        propagation: Some(Propagation::Slave),
+        ..PlanOptions::default()
+    };
+    let plan = plan(
+        "cms sft",
+        Backend::HostBind {
+            source_root: p("/host/cvmfs"),
+        },
+        &plan_options,
+    );
+    // Entries run in parallel: fail whichever propagation call comes second.
+    fake.fail_nth(Op::Mount, 2, Errno::EPERM);
+    let report = engine(&fake, HostBindBackend::default(), options()).mount(&plan);
+    assert_eq!(report.status(), Status::Partial, "{report:#?}");
+    let failed = report
+        .entries
+        .iter()
+        .find(|e| e.outcome == Outcome::Failed)
+        .unwrap();
+    let kind = failed.error.as_ref().unwrap().kind.as_str();
+    assert!(kind == "set-propagation" || kind == "bind", "{kind}");
+    let ok = report
+        .entries
+        .iter()
+        .find(|e| e.outcome == Outcome::Mounted)
+        .unwrap();
+    assert!(fake.mount_at(&ok.target).is_some());
+    if kind == "set-propagation" {
+        assert!(failed.actions.iter().any(|a| a.starts_with("rolled back")));
+        assert!(fake.mount_at(&failed.target).is_none());
+    }
+}
+
+#[test]
+fn a_planted_symlink_is_refused_and_nothing_is_mounted() {
+    let fake = Arc::new(FakeOps::new());
+    fake.add_dir("/srv/snap/cms.cern.ch");
+    fake.add_dir("/cvmfs");
+    fake.add_symlink("/cvmfs/cms.cern.ch");
+    let plan = plan(
+        "cms",
+        Backend::Snapshot {
+            source_dir: p("/srv/snap"),
+        },
+        &PlanOptions::default(),
+    );
+    let report = engine(&fake, snapshot_backend(), options()).mount(&plan);
+    assert_eq!(
+        report.entries[0].error.as_ref().unwrap().kind,
+        "symlink-in-path"
+    );
+    assert_eq!(fake.count(Op::SpawnServer), 0);
+}
+
+#[test]
+fn non_empty_mountpoints_are_refused_unless_allowed() {
+    let fake = Arc::new(FakeOps::new());
+    fake.add_dir("/srv/snap/cms.cern.ch");
+    fake.add_files_in("/cvmfs/cms.cern.ch");
+    let plan = plan(
+        "cms",
+        Backend::Snapshot {
+            source_dir: p("/srv/snap"),
+        },
+        &PlanOptions::default(),
+    );
+    let report = engine(&fake, snapshot_backend(), options()).mount(&plan);
+    assert_eq!(
+        report.entries[0].error.as_ref().unwrap().kind,
+        "mountpoint-not-empty"
+    );
+    let allowed = EngineOptions {
+        allow_non_empty: true,
+        ..options()
+    };
+    let report = engine(&fake, snapshot_backend(), allowed).mount(&plan);
+    assert_eq!(report.entries[0].outcome, Outcome::Mounted);
+}
+
+#[test]
+fn automounter_binds_recursively_then_rslave_and_waits_for_repositories() {
+    let fake = Arc::new(FakeOps::new());
+    fake.add_shared_dir("/shared-mounts");
+    fake.add_dir("/shared-mounts/cvmfs");
+    fake.add_client_mount("/shared-mounts/cvmfs/cms.cern.ch", "cms.cern.ch");
+    let plan = plan(
+        "cms",
+        Backend::AutomounterSlave {
+            shared_dir: p("/shared-mounts/cvmfs"),
+        },
+        &PlanOptions::default(),
+    );
+    let report = engine(&fake, AutomounterBackend, options()).mount(&plan);
+    assert_eq!(report.status(), Status::Complete, "{report:#?}");
+    assert_eq!(
+        mount_calls(&fake),
+        [
+            (
+                Some(p("/shared-mounts/cvmfs")),
+                p("/cvmfs"),
+                MsFlags::MS_BIND | MsFlags::MS_REC
+            ),
+            (None, p("/cvmfs"), MsFlags::MS_SLAVE | MsFlags::MS_REC),
+        ]
+    );
+}
+
+#[test]
+fn automounter_refuses_a_directory_that_is_not_shared() {
+    let fake = Arc::new(FakeOps::new());
+    fake.add_dir("/shared-mounts/cvmfs");
+    let plan = plan(
+        "cms",
+        Backend::AutomounterSlave {
+            shared_dir: p("/shared-mounts/cvmfs"),
+        },
+        &PlanOptions::default(),
+    );
+    let engine = engine(&fake, AutomounterBackend, options());
+    let needs = engine.preflight(&plan);
+    assert!(
+        needs[0]
+            .problem
+            .contains("mount --make-rshared /shared-mounts/cvmfs"),
+        "{needs:?}"
+    );
+    let report = engine.mount(&plan);
+    assert_eq!(
+        report.entries[0].error.as_ref().unwrap().kind,
+        "source-not-shared"
+    );
+    assert!(mount_calls(&fake).is_empty());
+}
+
+#[test]
+fn repair_detaches_dead_aborts_hung_and_leaves_healthy_alone() {
+    let fake = Arc::new(FakeOps::new());
+    for name in ["cms", "sft", "ilc"] {
+        fake.add_dir(format!("/srv/snap/{name}.cern.ch"));
+    }
+    let plan = plan(
+        "cms sft ilc",
+        Backend::Snapshot {
+            source_dir: p("/srv/snap"),
+        },
+        &PlanOptions::default(),
+    );
+    let engine = engine(&fake, snapshot_backend(), options());
+    assert_eq!(engine.mount(&plan).status(), Status::Complete);
+    let hung_minor = fake.mount_at("/cvmfs/sft.cern.ch").unwrap().minor;
+    fake.set_health("/cvmfs/cms.cern.ch", FakeHealth::Dead);
+    fake.set_health(
+        "/cvmfs/sft.cern.ch",
+        FakeHealth::Hung(Duration::from_secs(5)),
+    );
+    let before = fake.calls().len();
+    let report = engine.repair(&plan);
+    assert_eq!(report.status(), Status::Complete, "{report:#?}");
+    let outcomes: Vec<Outcome> = report.entries.iter().map(|e| e.outcome).collect();
+    assert_eq!(
+        outcomes,
+        [Outcome::Repaired, Outcome::Repaired, Outcome::Healthy]
+    );
+    let calls = &fake.calls()[before..];
+    let detach = |t: &str| FakeCall::Umount {
+        target: p(t),
+        flags: MntFlags::MNT_DETACH,
+    };
+    assert!(calls.contains(&detach("/cvmfs/cms.cern.ch")));
+    assert!(calls.contains(&FakeCall::Abort(hung_minor)));
+    let abort_at = calls
+        .iter()
+        .position(|c| c == &FakeCall::Abort(hung_minor))
+        .unwrap();
+    let detach_at = calls
+        .iter()
+        .position(|c| c == &detach("/cvmfs/sft.cern.ch"))
+        .unwrap();
+    assert!(abort_at < detach_at, "abort first, then detach: {calls:?}");
+    // The healthy repository was never touched.
+    assert!(
+        !calls
+            .iter()
+            .any(|c| format!("{c:?}").contains("ilc.cern.ch"))
+    );
+    assert!(
+        engine
+            .probe(&plan)
+            .unwrap()
+            .iter()
+            .all(|r| r.health.is_healthy())
+    );
+}
+
+#[test]
+fn repair_treats_an_already_unmounted_dead_mount_like_a_missing_one() {
+    let fake = Arc::new(FakeOps::new());
+    fake.add_dir("/srv/snap/cms.cern.ch");
+    let plan = plan(
+        "cms",
+        Backend::Snapshot {
+            source_dir: p("/srv/snap"),
+        },
+        &PlanOptions::default(),
+    );
+    let engine = engine(&fake, snapshot_backend(), options());
+    engine.mount(&plan);
+    fake.set_health("/cvmfs/cms.cern.ch", FakeHealth::Dead);
+    // The watchdog unmounts between our probe and our unmount: EINVAL.
+    fake.fail_nth(Op::Umount, 1, Errno::EINVAL);
+    let report = engine.repair(&plan);
+    assert_eq!(report.entries[0].outcome, Outcome::Repaired, "{report:#?}");
+    assert!(
+        report.entries[0]
+            .actions
+            .iter()
+            .any(|a| a.contains("already unmounted"))
+    );
+}
+
+#[test]
+fn repair_retries_with_backoff_and_reports_every_attempt() {
+    let fake = Arc::new(FakeOps::new());
+    fake.add_dir("/srv/snap/cms.cern.ch");
+    let plan = plan(
+        "cms",
+        Backend::Snapshot {
+            source_dir: p("/srv/snap"),
+        },
+        &PlanOptions::default(),
+    );
+    fake.script(
+        "cms.cern.ch",
+        vec![
+            FakeResponse::failure(1, "busy"),
+            FakeResponse::failure(1, "busy"),
+            FakeResponse::mounted(),
+        ],
+    );
+    let report = engine(&fake, snapshot_backend(), options()).repair(&plan);
+    assert_eq!(report.entries[0].outcome, Outcome::Repaired, "{report:#?}");
+    assert_eq!(fake.count(Op::SpawnServer), 3);
+    assert_eq!(
+        report.entries[0]
+            .actions
+            .iter()
+            .filter(|a| a.contains("failed"))
+            .count(),
+        2
+    );
+}
+
+#[test]
+fn unmount_goes_in_reverse_and_leaves_foreign_mounts_alone() {
+    let fake = Arc::new(FakeOps::new());
+    fake.add_dir("/srv/snap/cms.cern.ch");
+    let plan = plan(
+        "cms sft",
+        Backend::Snapshot {
+            source_dir: p("/srv/snap"),
+        },
+        &PlanOptions::default(),
+    );
+    let engine = engine(&fake, snapshot_backend(), options());
+    engine.mount(&plan);
+    // Someone else's tmpfs sits where sft.cern.ch would be.
+    fake.add_shared_dir("/cvmfs/sft.cern.ch");
+    let report = engine.unmount(&plan);
+    assert_eq!(report.entries[0].outcome, Outcome::Unmounted);
+    assert_eq!(report.entries[1].outcome, Outcome::Failed);
+    assert_eq!(
+        report.entries[1].error.as_ref().unwrap().kind,
+        "not-in-plan"
+    );
+    assert!(fake.mount_at("/cvmfs/sft.cern.ch").is_some());
+    assert!(fake.mount_at("/cvmfs/cms.cern.ch").is_none());
+}
+
+#[test]
+fn watch_repairs_each_round_and_stops_when_asked() {
+    let fake = Arc::new(FakeOps::new());
+    fake.add_dir("/srv/snap/cms.cern.ch");
+    let plan = plan(
+        "cms",
+        Backend::Snapshot {
+            source_dir: p("/srv/snap"),
+        },
+        &PlanOptions::default(),
+    );
+    let engine = engine(&fake, snapshot_backend(), options());
+    let stop = crate::watch::StopSignal::new();
+    let mut outcomes = Vec::new();
+    let rounds = crate::watch::watch(&engine, &plan, Duration::from_millis(1), &stop, |report| {
+        outcomes.push(report.entries[0].outcome);
+        match outcomes.len() {
+            2 => fake.set_health("/cvmfs/cms.cern.ch", FakeHealth::Dead),
+            4 => stop.stop(),
+            _ => {}
+        }
+    });
+    assert_eq!(rounds, 4);
+    assert_eq!(
+        outcomes,
+        [
+            Outcome::Repaired,
+            Outcome::Healthy,
+            Outcome::Repaired,
+            Outcome::Healthy
+        ]
+    );
+}
