@@ -97,6 +97,10 @@ pub struct SelectionArgs {
     /// host-bind: bind each repository on its own (default for a list).
     #[arg(long)]
     pub per_repository: bool,
+    /// host-bind: the sources are plain directories (an exported snapshot), not client
+    /// mounts; they are verified as mountpoints only.
+    #[arg(long)]
+    pub plain_source: bool,
     /// Mount a repository at another path under the root: `FQRN=PATH` (repeatable).
     #[arg(long = "target", value_name = "FQRN=PATH")]
     pub targets: Vec<String>,

@@ -43,6 +43,12 @@ pub fn build_plan(args: &SelectionArgs) -> Result<PlanRequest, CliError> {
             Err(err) => problems.push(err.into()),
         }
     }
+    if args.plain_source && args.backend != BackendName::HostBind {
+        problems.push(InputProblem::Option {
+            option: "--plain-source",
+            message: "applies to the host-bind backend only".to_owned(),
+        });
+    }
     if args.whole_root || args.per_repository {
         if args.backend != BackendName::HostBind {
             problems.push(InputProblem::Option {
@@ -162,7 +168,10 @@ fn backend(
         }
         BackendName::HostBind => {
             unused(problems, "--shared-dir", args.shared_dir.is_some());
-            source(problems, "host-bind")?.map(|source_root| Backend::HostBind { source_root })
+            source(problems, "host-bind")?.map(|source_root| Backend::HostBind {
+                source_root,
+                plain_source: args.plain_source,
+            })
         }
         BackendName::AutomounterSlave => {
             unused(problems, "--source", args.source.is_some());

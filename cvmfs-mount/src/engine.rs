@@ -295,10 +295,15 @@ impl Engine {
         actions: &mut Vec<String>,
     ) -> Result<(), MountError> {
         if let (Health::Hung { .. }, Some(minor)) = (&found.health, found.minor) {
-            self.ops
-                .abort_fuse_connection(minor)
-                .map_err(|source| MountError::AbortConnection { minor, source })?;
-            actions.push(format!("aborted FUSE connection {minor}"));
+            match self.ops.abort_fuse_connection(minor) {
+                Ok(()) => actions.push(format!("aborted FUSE connection {minor}")),
+                // Detaching still frees the mountpoint; processes already blocked on the
+                // old mount stay blocked until its server ends.
+                Err(source) => actions.push(format!(
+                    "{}; detaching anyway",
+                    MountError::AbortConnection { minor, source }
+                )),
+            }
         }
         match self.ops.umount(&found.path, MntFlags::MNT_DETACH) {
             Ok(()) => actions.push(format!("lazily unmounted {}", found.path.display())),
@@ -316,6 +321,8 @@ impl Engine {
     }
 
     /// Runs the entry's steps; when a step after the mount fails, the mount is undone.
+    /// Repositories verified below a whole-root bind share one deadline, and one that
+    /// does not appear is a warning: the bind itself worked, and the source serves them.
     fn run_steps(
         &self,
         plan: &MountPlan,
@@ -323,27 +330,54 @@ impl Engine {
         report: &mut EntryReport,
     ) -> Result<(), MountError> {
         let mut mounted = false;
+        let mut deadline = None;
         for step in entry.steps() {
-            let result = self.run_step(plan, step, report);
-            if let Err(err) = result {
-                if mounted {
-                    match self.ops.umount(entry.target(), MntFlags::MNT_DETACH) {
-                        Ok(()) => report.actions.push(format!(
-                            "rolled back: unmounted {}",
-                            entry.target().display()
-                        )),
-                        Err(errno) => report.warnings.push(format!(
-                            "could not roll back {}: {errno}",
-                            entry.target().display()
-                        )),
+            if let Step::Verify { target, check } = step {
+                let expect = match check {
+                    Verification::Repository { fqrn } => {
+                        Expectation::Repository { fqrn: fqrn.clone() }
                     }
+                    Verification::Mountpoint => Expectation::Mountpoint,
+                };
+                let until =
+                    *deadline.get_or_insert_with(|| Instant::now() + self.options.verify_wait);
+                match self.wait_healthy(target, expect, until) {
+                    Ok(()) => report.actions.push(step.to_string()),
+                    Err(err) if target != entry.target() => report.warnings.push(err.to_string()),
+                    Err(err) => return Err(self.roll_back(entry, report, mounted, err)),
                 }
-                return Err(err);
+                continue;
+            }
+            if let Err(err) = self.run_step(plan, step, report) {
+                return Err(self.roll_back(entry, report, mounted, err));
             }
             mounted |= matches!(step, Step::Mount { .. });
             report.actions.push(step.to_string());
         }
         Ok(())
+    }
+
+    /// Undoes this entry's mount after a later step failed; returns the error.
+    fn roll_back(
+        &self,
+        entry: &PlanEntry,
+        report: &mut EntryReport,
+        mounted: bool,
+        err: MountError,
+    ) -> MountError {
+        if mounted {
+            match self.ops.umount(entry.target(), MntFlags::MNT_DETACH) {
+                Ok(()) => report.actions.push(format!(
+                    "rolled back: unmounted {}",
+                    entry.target().display()
+                )),
+                Err(errno) => report.warnings.push(format!(
+                    "could not roll back {}: {errno}",
+                    entry.target().display()
+                )),
+            }
+        }
+        err
     }
 
     fn run_step(
@@ -385,21 +419,19 @@ impl Engine {
                     target: target.clone(),
                     errno,
                 }),
-            Step::Verify { target, check } => {
-                let expect = match check {
-                    Verification::Repository { fqrn } => {
-                        Expectation::Repository { fqrn: fqrn.clone() }
-                    }
-                    Verification::Mountpoint => Expectation::Mountpoint,
-                };
-                self.wait_healthy(target, expect)
-            }
+            // Verification is handled by `run_steps`, which owns the shared deadline.
+            Step::Verify { .. } => Ok(()),
         }
     }
 
     /// Polls a target until it is healthy or the verify wait is over. Accessing the path
     /// also triggers an automounter.
-    fn wait_healthy(&self, target: &Path, expect: Expectation) -> Result<(), MountError> {
+    fn wait_healthy(
+        &self,
+        target: &Path,
+        expect: Expectation,
+        deadline: Instant,
+    ) -> Result<(), MountError> {
         let started = Instant::now();
         loop {
             let result = probe_one(
@@ -411,9 +443,7 @@ impl Engine {
             if result.health.is_healthy() {
                 return Ok(());
             }
-            if started.elapsed() >= self.options.verify_wait
-                || matches!(result.health, Health::Hung { .. })
-            {
+            if Instant::now() >= deadline || matches!(result.health, Health::Hung { .. }) {
                 return Err(match expect {
                     Expectation::Repository { fqrn } if result.health == Health::NotMounted => {
                         MountError::RepositoryDidNotAppear {

@@ -16,6 +16,10 @@ pub enum Backend {
     HostBind {
         /// Where the host's repositories are visible, e.g. `/cvmfs` on the host.
         source_root: PathBuf,
+        /// The sources are plain directories (an exported snapshot), not client mounts:
+        /// they are verified as mountpoints only.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        plain_source: bool,
     },
     /// A recursive rslave bind of the directory an automounter shares with rshared
     /// propagation.
@@ -50,7 +54,7 @@ impl Backend {
     pub fn source_path(&self) -> Option<&Path> {
         match self {
             Self::Cvmfs2Helper => None,
-            Self::HostBind { source_root } => Some(source_root),
+            Self::HostBind { source_root, .. } => Some(source_root),
             Self::AutomounterSlave { shared_dir } => Some(shared_dir),
             Self::Snapshot { source_dir } => Some(source_dir),
         }

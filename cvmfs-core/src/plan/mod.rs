@@ -380,7 +380,7 @@ fn repository_entry(
             },
             false,
         ),
-        Backend::HostBind { source_root }
+        Backend::HostBind { source_root, .. }
         | Backend::AutomounterSlave {
             shared_dir: source_root,
         } => (
@@ -411,9 +411,20 @@ fn repository_entry(
             target: target.clone(),
         });
     }
+    let plain = matches!(
+        backend,
+        Backend::HostBind {
+            plain_source: true,
+            ..
+        }
+    );
     steps.push(Step::Verify {
         target: target.clone(),
-        check: Verification::Repository { fqrn: fqrn.clone() },
+        check: if plain {
+            Verification::Mountpoint
+        } else {
+            Verification::Repository { fqrn: fqrn.clone() }
+        },
     });
     PlanEntry {
         role,

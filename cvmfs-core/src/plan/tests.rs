@@ -111,6 +111,7 @@ fn host_bind_per_repository_is_bind_propagation_then_read_only() {
     };
     let backend = Backend::HostBind {
         source_root: PathBuf::from("/host/cvmfs"),
+        plain_source: false,
     };
     let plan = build("cms", backend, &options).unwrap();
     let actions: Vec<&str> = plan.steps().map(Step::action).collect();
@@ -130,6 +131,7 @@ fn host_bind_per_repository_is_bind_propagation_then_read_only() {
 fn host_bind_of_all_binds_the_whole_root_rslave() {
     let backend = Backend::HostBind {
         source_root: PathBuf::from("/host/cvmfs"),
+        plain_source: false,
     };
     let plan = build("all", backend, &PlanOptions::default()).unwrap();
     assert_eq!(plan.entries().len(), 1);
@@ -216,6 +218,7 @@ fn overrides_outside_the_root_and_overlapping_sources_are_refused() {
 
     let backend = Backend::HostBind {
         source_root: PathBuf::from("/cvmfs/inner"),
+        plain_source: false,
     };
     let found = problems(build("cms", backend, &PlanOptions::default()).unwrap_err());
     assert!(matches!(
@@ -276,6 +279,7 @@ fn json_and_toml_round_trip() {
         .insert(fqrn("cms.cern.ch"), PathBuf::from("/cvmfs/x/cms"));
     let backend = Backend::HostBind {
         source_root: PathBuf::from("/host/cvmfs"),
+        plain_source: false,
     };
     let plan = build("cms sft", backend, &options).unwrap();
     assert_eq!(MountPlan::from_json(&plan.to_json()).unwrap(), plan);
@@ -301,7 +305,8 @@ fn backend_strategy() -> impl Strategy<Value = Backend> {
     prop_oneof![
         Just(Backend::Cvmfs2Helper),
         Just(Backend::HostBind {
-            source_root: PathBuf::from("/host/cvmfs")
+            source_root: PathBuf::from("/host/cvmfs"),
+            plain_source: false
         }),
         Just(Backend::AutomounterSlave {
             shared_dir: PathBuf::from("/shared-mounts/cvmfs")

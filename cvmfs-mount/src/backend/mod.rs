@@ -89,6 +89,35 @@ pub trait MountBackend: Send + Sync {
     }
 }
 
+/// Settings for every backend; [`backend_for`] picks the one a plan needs.
+#[derive(Debug, Clone)]
+pub struct BackendSettings {
+    /// For `cvmfs2-helper`.
+    pub helper: HelperSettings,
+    /// For `snapshot`.
+    pub snapshot: SnapshotSettings,
+}
+
+/// The backend that executes `backend`, configured from `settings`.
+pub fn backend_for(
+    backend: &cvmfs_core::Backend,
+    settings: &BackendSettings,
+) -> std::sync::Arc<dyn MountBackend> {
+    use std::sync::Arc;
+    match backend {
+        cvmfs_core::Backend::Cvmfs2Helper => Arc::new(HelperBackend {
+            settings: settings.helper.clone(),
+        }),
+        cvmfs_core::Backend::HostBind { plain_source, .. } => Arc::new(HostBindBackend {
+            plain_source: *plain_source,
+        }),
+        cvmfs_core::Backend::AutomounterSlave { .. } => Arc::new(AutomounterBackend),
+        cvmfs_core::Backend::Snapshot { .. } => Arc::new(SnapshotBackend {
+            settings: settings.snapshot.clone(),
+        }),
+    }
+}
+
 /// Bind-mounts `source` on `target` (no propagation flags: those come in their own call).
 pub(crate) fn bind(
     ops: &dyn MountOps,

@@ -75,6 +75,7 @@ fn bind_then_propagation_alone_then_read_only_remount() {
         "cms",
         Backend::HostBind {
             source_root: p("/host/cvmfs"),
+            plain_source: false,
         },
         &plan_options,
     );
@@ -211,6 +212,7 @@ fn a_failing_propagation_call_rolls_back_that_entry_only() {
         "cms sft",
         Backend::HostBind {
             source_root: p("/host/cvmfs"),
+            plain_source: false,
         },
         &plan_options,
     );

@@ -32,9 +32,11 @@ pub struct Shared {
     pub io_errors: AtomicU64,
     /// Unix time of the last I/O error.
     pub last_io_error: AtomicU64,
-    /// `/sys/fs/fuse/connections/<minor>` once mounted: a hang ends when it disappears
-    /// (the connection was aborted), so a hung server does not outlive its mount.
-    pub connection: OnceLock<PathBuf>,
+    /// A duplicate of the `/dev/fuse` descriptor once mounted: a hang ends when the
+    /// connection is gone (aborted, or its mount detached), so a hung server does not
+    /// outlive its mount. Mount ids and device numbers are reused by the kernel after a
+    /// repair, so they cannot tell.
+    pub device: OnceLock<std::os::fd::OwnedFd>,
 }
 
 /// A directory served read-only as repository `fqrn`.
@@ -95,7 +97,12 @@ impl SnapshotFs {
             thread::sleep(Duration::from_millis(latency));
         }
         while self.shared.faults.hang.load(Ordering::SeqCst) {
-            if self.shared.connection.get().is_some_and(|c| !c.exists()) {
+            if self
+                .shared
+                .device
+                .get()
+                .is_some_and(|fd| !connection_alive(fd))
+            {
                 return Err(Errno::ENOTCONN);
             }
             thread::sleep(Duration::from_millis(20));
@@ -162,6 +169,20 @@ impl SnapshotFs {
             .unwrap_or_default()
             .as_secs();
         self.shared.last_io_error.store(now, Ordering::Relaxed);
+    }
+}
+
+/// Whether the FUSE connection behind `device` is alive: the kernel reports `POLLERR`
+/// on `/dev/fuse` once the connection is aborted or its superblock destroyed.
+pub fn connection_alive(device: &std::os::fd::OwnedFd) -> bool {
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    use std::os::fd::AsFd;
+    let mut fds = [PollFd::new(device.as_fd(), PollFlags::empty())];
+    match poll(&mut fds, PollTimeout::ZERO) {
+        Ok(_) => !fds[0]
+            .revents()
+            .is_some_and(|r| r.intersects(PollFlags::POLLERR | PollFlags::POLLHUP)),
+        Err(_) => true,
     }
 }
 

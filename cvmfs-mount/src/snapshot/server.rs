@@ -8,7 +8,11 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use fuser::{BackgroundSession, Config, MountOption, Session, SessionACL};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::fs::MetadataExt;
+
+use fuser::{BackgroundSession, Config, Session, SessionACL};
+use nix::mount::{MntFlags, MsFlags};
 use signal_hook::consts::{SIGINT, SIGTERM, SIGUSR1, SIGUSR2};
 use signal_hook::iterator::Signals;
 
@@ -17,7 +21,7 @@ use cvmfs_core::MountTable;
 use crate::error::MountError;
 use crate::mount_table::path_bytes;
 use crate::snapshot::faults::Faults;
-use crate::snapshot::filesystem::{Shared, SnapshotFs};
+use crate::snapshot::filesystem::{Shared, SnapshotFs, connection_alive};
 
 /// What a server serves, and its faults.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,15 +102,68 @@ impl ServerArgs {
 
 fn config() -> Config {
     let mut config = Config::default();
-    config.mount_options = vec![
-        MountOption::FSName("cvmfs2".to_owned()),
-        MountOption::RO,
-        MountOption::NoSuid,
-        MountOption::NoDev,
-        MountOption::DefaultPermissions,
-    ];
     config.acl = SessionACL::All;
     config
+}
+
+/// A FUSE mount made by this process itself, so that nothing unmounts it by path later:
+/// fuser's own mount code unmounts its mountpoint by path when a session ends, which
+/// after a repair would hit the new mount at the same path.
+struct OwnMount {
+    target: PathBuf,
+    mount_id: u32,
+    device: OwnedFd,
+}
+
+impl OwnMount {
+    /// Opens `/dev/fuse` and mounts it read-only at `target` with the client's mount
+    /// shape: type `fuse`, source `cvmfs2`, `allow_other`, `default_permissions`.
+    fn mount(target: &Path) -> std::io::Result<(OwnedFd, Self)> {
+        let device = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/fuse")?;
+        let root_mode = std::fs::metadata(target)?.mode() & 0o170_000;
+        let data = format!(
+            "fd={},rootmode={root_mode:o},user_id={},group_id={},default_permissions,allow_other",
+            device.as_raw_fd(),
+            nix::unistd::geteuid().as_raw(),
+            nix::unistd::getegid().as_raw(),
+        );
+        nix::mount::mount(
+            Some("cvmfs2"),
+            target,
+            Some("fuse"),
+            MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+            Some(data.as_str()),
+        )?;
+        let mount_id = visible_mount_id(target).unwrap_or(0);
+        let device = OwnedFd::from(device);
+        let watch = device.try_clone()?;
+        Ok((
+            device,
+            Self {
+                target: target.to_owned(),
+                mount_id,
+                device: watch,
+            },
+        ))
+    }
+
+    /// Unmounts only if the mount visible at the target is still this one: while our
+    /// connection is alive our mount exists, so no other mount can have its id.
+    fn unmount(&self) -> std::io::Result<()> {
+        if connection_alive(&self.device) && visible_mount_id(&self.target) == Some(self.mount_id) {
+            nix::mount::umount2(&self.target, MntFlags::MNT_DETACH)?;
+        }
+        Ok(())
+    }
+}
+
+fn visible_mount_id(target: &Path) -> Option<u32> {
+    let text = std::fs::read("/proc/thread-self/mountinfo").ok()?;
+    let table = MountTable::parse(&text).ok()?;
+    table.visible_at(path_bytes(target)).map(|m| m.mount_id)
 }
 
 fn filesystem(args: &ServerArgs) -> Result<(SnapshotFs, Arc<Shared>), MountError> {
@@ -133,22 +190,6 @@ fn filesystem(args: &ServerArgs) -> Result<(SnapshotFs, Arc<Shared>), MountError
     Ok((fs, shared))
 }
 
-/// Records the FUSE connection directory of the mount at `target`.
-fn note_connection(shared: &Shared, target: &Path) {
-    let Ok(text) = std::fs::read("/proc/thread-self/mountinfo") else {
-        return;
-    };
-    let Ok(table) = MountTable::parse(&text) else {
-        return;
-    };
-    if let Some(mount) = table.visible_at(path_bytes(target)) {
-        let _ = shared.connection.set(PathBuf::from(format!(
-            "/sys/fs/fuse/connections/{}",
-            mount.minor
-        )));
-    }
-}
-
 /// Runs a server in this process until its mount goes away. Prints `READY pid=<pid>`
 /// once mounted, or `ERROR <message>`; afterwards it never writes to stdout again.
 /// SIGUSR1 toggles a hang, SIGUSR2 toggles I/O errors, SIGTERM/SIGINT unmount and exit.
@@ -167,16 +208,30 @@ pub fn run_server(args: &ServerArgs) -> i32 {
     if args.mount_delay_ms > 0 {
         std::thread::sleep(Duration::from_millis(args.mount_delay_ms));
     }
-    let mut session = match Session::new(fs, &args.target, &config()) {
-        Ok(session) => session,
+    let (device, own) = match OwnMount::mount(&args.target) {
+        Ok(pair) => pair,
         Err(err) => return fail(format!("cannot mount {}: {err}", args.target.display())),
     };
-    note_connection(&shared, &args.target);
+    if let Ok(watch) = own.device.try_clone() {
+        let _ = shared.device.set(watch);
+    }
+    let session = match Session::from_fd(fs, device, SessionACL::All, config()) {
+        Ok(session) => session,
+        Err(err) => {
+            let _ = own.unmount();
+            return fail(format!(
+                "FUSE handshake on {} failed: {err}",
+                args.target.display()
+            ));
+        }
+    };
     let mut signals = match Signals::new([SIGUSR1, SIGUSR2, SIGTERM, SIGINT]) {
         Ok(signals) => signals,
-        Err(err) => return fail(format!("cannot handle signals: {err}")),
+        Err(err) => {
+            let _ = own.unmount();
+            return fail(format!("cannot handle signals: {err}"));
+        }
     };
-    let mut unmounter = session.unmount_callable();
     let faults = Arc::clone(&shared);
     std::thread::spawn(move || {
         for signal in signals.forever() {
@@ -184,9 +239,9 @@ pub fn run_server(args: &ServerArgs) -> i32 {
                 SIGUSR1 => Faults::toggle(&faults.faults.hang),
                 SIGUSR2 => Faults::toggle(&faults.faults.io_errors),
                 _ => {
-                    // Clear a hang so the unmount is answered, then leave.
+                    // Clear a hang so pending requests are answered, then leave.
                     faults.faults.hang.store(false, Ordering::SeqCst);
-                    let _ = unmounter.unmount();
+                    let _ = own.unmount();
                     break;
                 }
             }
@@ -203,10 +258,11 @@ pub fn run_server(args: &ServerArgs) -> i32 {
     }
 }
 
-/// A snapshot served by a thread of this process; dropping it unmounts.
+/// A snapshot served by a thread of this process.
 pub struct InProcessServer {
     session: BackgroundSession,
     shared: Arc<Shared>,
+    own: OwnMount,
 }
 
 impl InProcessServer {
@@ -215,26 +271,40 @@ impl InProcessServer {
         &self.shared.faults
     }
 
-    /// Unmounts and waits for the serving thread.
+    /// Unmounts (if the mount is still ours) and waits for the serving thread.
     pub fn unmount(self) -> Result<(), MountError> {
-        self.session
-            .umount_and_join()
-            .map_err(|source| MountError::ServeFuse {
-                target: PathBuf::new(),
-                source,
-            })
+        self.shared.faults.hang.store(false, Ordering::SeqCst);
+        self.own.unmount().map_err(|source| MountError::ServeFuse {
+            target: self.own.target.clone(),
+            source,
+        })?;
+        self.session.join().map_err(|source| MountError::ServeFuse {
+            target: self.own.target.clone(),
+            source,
+        })
     }
 }
 
 /// Serves `args.source` at `args.target` from a background thread of this process.
 pub fn serve_in_process(args: &ServerArgs) -> Result<InProcessServer, MountError> {
     let (fs, shared) = filesystem(args)?;
-    let session = Session::new(fs, &args.target, &config())
+    let serve_error = |source| MountError::ServeFuse {
+        target: args.target.clone(),
+        source,
+    };
+    let (device, own) = OwnMount::mount(&args.target).map_err(serve_error)?;
+    if let Ok(watch) = own.device.try_clone() {
+        let _ = shared.device.set(watch);
+    }
+    let session = Session::from_fd(fs, device, SessionACL::All, config())
         .and_then(Session::spawn)
-        .map_err(|source| MountError::ServeFuse {
-            target: args.target.clone(),
-            source,
+        .map_err(|source| {
+            let _ = own.unmount();
+            serve_error(source)
         })?;
-    note_connection(&shared, &args.target);
-    Ok(InProcessServer { session, shared })
+    Ok(InProcessServer {
+        session,
+        shared,
+        own,
+    })
 }

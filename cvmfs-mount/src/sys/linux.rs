@@ -109,7 +109,21 @@ impl MountOps for LinuxOps {
     }
 
     fn abort_fuse_connection(&self, minor: u32) -> io::Result<()> {
-        std::fs::write(format!("/sys/fs/fuse/connections/{minor}/abort"), b"1")
+        let connections = Path::new("/sys/fs/fuse/connections");
+        let abort = connections.join(minor.to_string()).join("abort");
+        if !abort.exists() && std::fs::read_dir(connections).is_ok_and(|mut d| d.next().is_none()) {
+            // The FUSE control filesystem is not mounted (common in containers): mount
+            // it where systemd would, so the connection can be aborted.
+            nix::mount::mount(
+                Some("fusectl"),
+                connections,
+                Some("fusectl"),
+                MsFlags::empty(),
+                None::<&str>,
+            )
+            .map_err(io::Error::from)?;
+        }
+        std::fs::write(abort, b"1")
     }
 
     fn mountinfo(&self) -> io::Result<Vec<u8>> {

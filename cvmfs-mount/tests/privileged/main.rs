@@ -1,0 +1,137 @@
+//! Tests that really mount: FUSE, binds, propagation, faults and repair. They need root
+//! and `/dev/fuse`, and run in a private mount namespace entered by `main` before any
+//! thread exists, so no mount can leak to the machine; each test works only under a
+//! temporary directory it created and detaches everything there when it ends.
+//!
+//! Without the privileges the tests are reported as ignored with the reason, unless
+//! `CVMFS_REQUIRE_PRIVILEGED=1` (set by CI), which turns a skip into a failure.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: failures should panic
+
+mod helper_backend;
+mod mounts;
+mod repair;
+mod sandbox;
+
+use std::path::Path;
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use nix::mount::MsFlags;
+use nix::sched::CloneFlags;
+
+type TestResult = Result<(), Failed>;
+
+/// A named test.
+type NamedTest = (&'static str, fn() -> TestResult);
+
+/// Enters a private mount namespace; returns why the suite cannot run, if it cannot.
+fn isolate() -> Result<(), String> {
+    if !nix::unistd::geteuid().is_root() {
+        return Err("not root".to_owned());
+    }
+    if !Path::new("/dev/fuse").exists() {
+        return Err("/dev/fuse is missing".to_owned());
+    }
+    nix::sched::unshare(CloneFlags::CLONE_NEWNS)
+        .map_err(|e| format!("unshare(CLONE_NEWNS) failed: {e}"))?;
+    nix::mount::mount(
+        None::<&str>,
+        "/",
+        None::<&str>,
+        MsFlags::MS_REC | MsFlags::MS_PRIVATE,
+        None::<&str>,
+    )
+    .map_err(|e| format!("making / rprivate failed: {e}"))
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let tests: Vec<NamedTest> = vec![
+        (
+            "snapshot_mounts_are_read_listed_and_look_like_the_client",
+            mounts::snapshot_mounts_look_like_the_client,
+        ),
+        (
+            "binds_with_each_propagation",
+            mounts::binds_with_each_propagation,
+        ),
+        (
+            "automounter_repositories_mounted_later_appear_in_the_consumer",
+            mounts::automounter_scenario,
+        ),
+        (
+            "host_bind_whole_root_rslave_receives_later_mounts",
+            mounts::host_bind_whole_root_receives_later_mounts,
+        ),
+        (
+            "host_bind_per_repository_checks_its_source",
+            mounts::host_bind_per_repository_checks_its_source,
+        ),
+        (
+            "symlink_attack_is_refused",
+            mounts::symlink_attack_is_refused,
+        ),
+        (
+            "partial_failure_leaves_the_others_mounted",
+            mounts::partial_failure_leaves_the_others_mounted,
+        ),
+        (
+            "unmount_removes_only_the_plans_mounts",
+            mounts::unmount_removes_only_the_plans_mounts,
+        ),
+        (
+            "killed_server_is_dead_then_repaired",
+            repair::killed_server_is_dead_then_repaired,
+        ),
+        (
+            "hung_server_probe_times_out_then_repaired",
+            repair::hung_server_probe_times_out_then_repaired,
+        ),
+        (
+            "watch_loop_recovers_a_crash",
+            repair::watch_loop_recovers_a_crash,
+        ),
+        (
+            "probe_latency_of_nine_healthy_repositories",
+            repair::probe_latency_of_nine_repositories,
+        ),
+        (
+            "helper_backend_mounts_config_repository_first",
+            helper_backend::mounts_config_repository_first,
+        ),
+        (
+            "helper_backend_failure_classes",
+            helper_backend::failure_classes,
+        ),
+        (
+            "helper_program_messages_and_exit_codes",
+            helper_backend::program_messages_and_exit_codes,
+        ),
+    ];
+    let blocked = if args.list { None } else { isolate().err() };
+    let required = std::env::var("CVMFS_REQUIRE_PRIVILEGED").is_ok_and(|v| v == "1");
+    if let Some(reason) = &blocked {
+        eprintln!(
+            "privileged suite cannot run: {reason}; {}",
+            if required {
+                "CVMFS_REQUIRE_PRIVILEGED=1, so every test fails"
+            } else {
+                "tests are ignored"
+            }
+        );
+    }
+    let trials = tests
+        .into_iter()
+        .map(|(name, test)| match &blocked {
+            None => Trial::test(name, test),
+            Some(reason) if required => {
+                let reason = reason.clone();
+                Trial::test(name, move || {
+                    Err(format!("skipped, but required: {reason}").into())
+                })
+            }
+            Some(_) => Trial::test(name, test).with_ignored_flag(true),
+        })
+        .collect();
+    libtest_mimic::run(&args, trials).exit();
+}

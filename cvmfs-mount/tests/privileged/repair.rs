@@ -1,0 +1,195 @@
+//! Faults and recovery: a killed server (dead mount), a hung server, the watch loop, and
+//! probe latency.
+
+use std::path::Path;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use cvmfs_core::Backend;
+use cvmfs_mount::probe::Expectation;
+use cvmfs_mount::{Engine, Health, Outcome, Status, StopSignal, watch};
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+use crate::TestResult;
+use crate::sandbox::Sandbox;
+
+fn pid_of(engine: &Engine, target: &Path, fqrn: &str) -> u32 {
+    let expect = Expectation::Repository {
+        fqrn: cvmfs_core::Fqrn::parse(fqrn).unwrap(),
+    };
+    let result =
+        cvmfs_mount::probe::probe_one(engine.ops(), target, expect, Duration::from_secs(2))
+            .unwrap();
+    match result.health {
+        Health::Healthy { pid: Some(pid), .. } => pid,
+        other => panic!(
+            "expected a healthy mount with a pid at {}, found {other}",
+            target.display()
+        ),
+    }
+}
+
+fn signal(pid: u32, signal: Signal) {
+    kill(Pid::from_raw(i32::try_from(pid).unwrap()), signal).unwrap();
+}
+
+fn mounted(sandbox: &Sandbox, names: &[&str], selection: &str) -> (cvmfs_core::MountPlan, Engine) {
+    sandbox.snapshots(names);
+    let backend = Backend::Snapshot {
+        source_dir: sandbox.path("snap"),
+    };
+    let plan = sandbox.plan(selection, backend, "cvmfs");
+    let engine = sandbox.engine(&plan, &sandbox.settings(None));
+    let report = engine.mount(&plan);
+    assert_eq!(report.status(), Status::Complete, "{report:#?}");
+    (plan, engine)
+}
+
+fn median(mut values: Vec<Duration>) -> Duration {
+    values.sort();
+    values[values.len() / 2]
+}
+
+pub fn killed_server_is_dead_then_repaired() -> TestResult {
+    let sandbox = Sandbox::new();
+    let (plan, engine) = mounted(&sandbox, &["cms.cern.ch", "sft.cern.ch"], "cms sft");
+    let cms = sandbox.path("cvmfs/cms.cern.ch");
+    let old = pid_of(&engine, &cms, "cms.cern.ch");
+    signal(old, Signal::SIGKILL);
+    thread::sleep(Duration::from_millis(100));
+    let probes = engine.probe(&plan)?;
+    assert!(
+        matches!(&probes[0].health, Health::Dead { error } if error.contains("not connected")),
+        "{probes:?}"
+    );
+    assert!(probes[1].health.is_healthy());
+    let report = engine.repair(&plan);
+    assert_eq!(report.entries[0].outcome, Outcome::Repaired, "{report:#?}");
+    assert_eq!(
+        report.entries[1].outcome,
+        Outcome::Healthy,
+        "healthy mounts are never touched"
+    );
+    assert!(report.entries[1].actions.is_empty());
+    let new = pid_of(&engine, &cms, "cms.cern.ch");
+    assert_ne!(old, new);
+    assert_eq!(
+        std::fs::read_to_string(cms.join("README"))?,
+        "this is cms.cern.ch\n"
+    );
+    Ok(())
+}
+
+pub fn hung_server_probe_times_out_then_repaired() -> TestResult {
+    let sandbox = Sandbox::new();
+    let (plan, engine) = mounted(&sandbox, &["cms.cern.ch"], "cms");
+    let cms = sandbox.path("cvmfs/cms.cern.ch");
+    let old = pid_of(&engine, &cms, "cms.cern.ch");
+    signal(old, Signal::SIGUSR1);
+    thread::sleep(Duration::from_millis(50));
+    let started = Instant::now();
+    let probes = engine.probe(&plan)?;
+    let took = started.elapsed();
+    println!(
+        "probe of a hung repository returned after {took:?} (timeout {:?})",
+        engine.options().probe_timeout
+    );
+    assert_eq!(
+        probes[0].health,
+        Health::Hung { after_ms: 1500 },
+        "{probes:?}"
+    );
+    assert!(
+        took < Duration::from_secs(10),
+        "the probe must not block: {took:?}"
+    );
+    let report = engine.repair(&plan);
+    assert_eq!(report.entries[0].outcome, Outcome::Repaired, "{report:#?}");
+    assert!(
+        report.entries[0]
+            .actions
+            .iter()
+            .any(|a| a.starts_with("aborted FUSE connection")),
+        "{report:#?}"
+    );
+    assert_ne!(pid_of(&engine, &cms, "cms.cern.ch"), old);
+    // The hung server notices its connection is gone and exits.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while kill(Pid::from_raw(i32::try_from(old)?), None).is_ok() {
+        assert!(
+            Instant::now() < deadline,
+            "the hung server {old} did not exit"
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
+    Ok(())
+}
+
+pub fn watch_loop_recovers_a_crash() -> TestResult {
+    let sandbox = Sandbox::new();
+    let (plan, engine) = mounted(&sandbox, &["cms.cern.ch"], "cms");
+    let cms = sandbox.path("cvmfs/cms.cern.ch");
+    let stop = StopSignal::new();
+    let watcher = {
+        let (engine, plan, stop) = (engine.clone(), plan.clone(), stop.clone());
+        thread::spawn(move || watch(&engine, &plan, Duration::from_secs(1), &stop, |_| {}))
+    };
+    let mut recoveries = Vec::new();
+    for _ in 0..3 {
+        let pid = pid_of(&engine, &cms, "cms.cern.ch");
+        let crashed = Instant::now();
+        signal(pid, Signal::SIGKILL);
+        loop {
+            let expect = Expectation::Repository {
+                fqrn: cvmfs_core::Fqrn::parse("cms.cern.ch")?,
+            };
+            let now = cvmfs_mount::probe::probe_one(
+                engine.ops(),
+                &cms,
+                expect,
+                Duration::from_millis(500),
+            )?;
+            if matches!(now.health, Health::Healthy { pid: Some(p), .. } if p != pid) {
+                break;
+            }
+            assert!(
+                crashed.elapsed() < Duration::from_secs(20),
+                "not repaired: {}",
+                now.health
+            );
+            thread::sleep(Duration::from_millis(5));
+        }
+        recoveries.push(crashed.elapsed());
+    }
+    stop.stop();
+    let rounds = watcher.join().unwrap();
+    println!(
+        "watch (1 s interval): crash to healthy {recoveries:?}, median {:?}, {rounds} rounds",
+        median(recoveries.clone())
+    );
+    assert!(rounds >= 2);
+    Ok(())
+}
+
+pub fn probe_latency_of_nine_repositories() -> TestResult {
+    let sandbox = Sandbox::new();
+    let (plan, engine) = mounted(&sandbox, &cvmfs_core::catalog::CMS_REPOSITORIES, "all");
+    let mut times = Vec::new();
+    for _ in 0..30 {
+        let started = Instant::now();
+        let probes = engine.probe(&plan)?;
+        times.push(started.elapsed());
+        assert_eq!(probes.len(), 9);
+        assert!(probes.iter().all(|p| p.health.is_healthy()), "{probes:?}");
+    }
+    let mut sorted = times.clone();
+    sorted.sort();
+    println!(
+        "probe of 9 healthy snapshot repositories: median {:?}, p90 {:?}, max {:?}",
+        sorted[sorted.len() / 2],
+        sorted[sorted.len() * 9 / 10],
+        sorted[sorted.len() - 1]
+    );
+    Ok(())
+}
