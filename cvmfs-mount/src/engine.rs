@@ -144,9 +144,27 @@ impl Engine {
         probe_all(&self.ops, &targets, self.options.probe_timeout)
     }
 
-    /// Mounts every entry of the plan; healthy mounts are left as they are.
+    /// Mounts every entry of the plan; healthy mounts are left as they are. When the
+    /// backend's preparation fails, nothing is mounted and every entry reports why.
     pub fn mount(&self, plan: &MountPlan) -> PlanReport {
-        self.run_entries(plan, "mount", |entry| self.mount_entry(plan, entry))
+        match self.backend.prepare(plan) {
+            Ok(notes) => {
+                let mut report =
+                    self.run_entries(plan, "mount", |entry| self.mount_entry(plan, entry));
+                if let Some(first) = report.entries.first_mut() {
+                    first.actions.splice(0..0, notes);
+                }
+                report
+            }
+            Err(err) => PlanReport {
+                operation: "mount".to_owned(),
+                entries: plan
+                    .entries()
+                    .iter()
+                    .map(|entry| failed(skipped(entry, ""), &err, Instant::now()))
+                    .collect(),
+            },
+        }
     }
 
     /// Repairs dead, hung and missing mounts of the plan; healthy ones are not touched.

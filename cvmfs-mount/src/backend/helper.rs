@@ -122,6 +122,33 @@ fn classify(
     }
 }
 
+/// Replaces `path` with `content` through a temporary file in the same directory, so a
+/// reader never sees half a file; an existing file's mode is kept.
+fn write_atomically(path: &Path, content: &[u8]) -> Result<(), MountError> {
+    use std::io::Write;
+    use std::os::unix::fs::PermissionsExt;
+    let error = |source| MountError::WriteFile {
+        path: path.to_owned(),
+        source,
+    };
+    let dir = path.parent().unwrap_or(Path::new("/"));
+    std::fs::create_dir_all(dir).map_err(error)?;
+    let mode = std::fs::metadata(path).map_or(0o644, |m| m.permissions().mode() & 0o7777);
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let temporary = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let result = (|| {
+        let mut file = std::fs::File::create(&temporary)?;
+        file.write_all(content)?;
+        file.set_permissions(std::fs::Permissions::from_mode(mode))?;
+        file.sync_all()?;
+        std::fs::rename(&temporary, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    result.map_err(error)
+}
+
 /// What the helper needs, from gathered host facts and the effective configuration.
 pub fn helper_requirements(
     settings: &HelperSettings,
@@ -210,6 +237,21 @@ impl MountBackend for HelperBackend {
         paths.extend(self.settings.client_binary.as_deref());
         let facts = HostFacts::gather(&paths, &[&user]);
         helper_requirements(&self.settings, &facts, config.as_ref())
+    }
+
+    fn prepare(&self, plan: &MountPlan) -> Result<Vec<String>, MountError> {
+        let Some(profile) = &self.settings.write_default_local else {
+            return Ok(Vec::new());
+        };
+        let catalog = cvmfs_core::Catalog::cms();
+        let text = profile.render_default_local(plan, catalog.config_repository());
+        let path = self.settings.config_dir.join("default.local");
+        write_atomically(&path, text.as_bytes())?;
+        Ok(vec![format!(
+            "wrote {} (profile {})",
+            path.display(),
+            profile.name
+        )])
     }
 
     fn mount(

@@ -62,6 +62,12 @@ pub trait MountBackend: Send + Sync {
     /// What the system lacks for this plan; empty when everything is in place.
     fn preflight(&self, ops: &dyn MountOps, plan: &MountPlan) -> Vec<Requirement>;
 
+    /// Runs once before any entry is mounted (for example, writes client configuration).
+    /// Returns notes for the report.
+    fn prepare(&self, _plan: &MountPlan) -> Result<Vec<String>, MountError> {
+        Ok(Vec::new())
+    }
+
     /// Performs the mount step of one entry. Returns notes for the report.
     fn mount(
         &self,

@@ -90,6 +90,25 @@ pub fn mounts_config_repository_first() -> TestResult {
     );
     assert_eq!(engine.unmount(&plan).status(), Status::Complete);
 
+    // The backend can write the client's default.local for the plan first.
+    let mut settings = sandbox.settings(Some(&wrapper));
+    settings.helper.write_default_local = Some(cvmfs_core::config::ClientProfile::cms());
+    settings.helper.config_dir = sandbox.path("etc-written");
+    let writer = sandbox.engine(&plan, &settings);
+    let report = writer.mount(&plan);
+    assert_eq!(report.status(), Status::Complete, "{report:#?}");
+    let written = fs::read_to_string(sandbox.path("etc-written/default.local"))?;
+    assert!(
+        written.contains("CVMFS_REPOSITORIES=cms.cern.ch,sft.cern.ch\n"),
+        "{written}"
+    );
+    assert!(written.contains("CVMFS_QUOTA_LIMIT=46000\n"), "{written}");
+    assert!(
+        report.entries[0].actions[0].starts_with("wrote "),
+        "{report:#?}"
+    );
+    assert_eq!(engine.unmount(&plan).status(), Status::Complete);
+
     // Without the configuration repository's data: a warning, and the others mount.
     fs::remove_dir_all(sandbox.path("snap/cvmfs-config.cern.ch"))?;
     let report = engine.mount(&plan);

@@ -96,6 +96,14 @@ fn main() {
             repair::probe_latency_of_nine_repositories,
         ),
         (
+            "io_errors_make_a_degraded_repository",
+            repair::io_errors_make_a_degraded_repository,
+        ),
+        (
+            "in_process_server_serves_and_unmounts",
+            repair::in_process_server_serves_and_unmounts,
+        ),
+        (
             "helper_backend_mounts_config_repository_first",
             helper_backend::mounts_config_repository_first,
         ),

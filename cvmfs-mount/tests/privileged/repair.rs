@@ -193,3 +193,58 @@ pub fn probe_latency_of_nine_repositories() -> TestResult {
     );
     Ok(())
 }
+
+pub fn io_errors_make_a_degraded_repository() -> TestResult {
+    let sandbox = Sandbox::new();
+    let (plan, engine) = mounted(&sandbox, &["cms.cern.ch"], "cms");
+    let cms = sandbox.path("cvmfs/cms.cern.ch");
+    signal(pid_of(&engine, &cms, "cms.cern.ch"), Signal::SIGUSR2);
+    thread::sleep(Duration::from_millis(50));
+    let err = std::fs::read(cms.join("sub/data.txt")).unwrap_err();
+    assert_eq!(err.raw_os_error(), Some(nix::libc::EIO));
+    let probes = engine.probe(&plan)?;
+    assert!(
+        matches!(probes[0].health, Health::Degraded { io_errors, .. } if io_errors >= 1),
+        "{probes:?}"
+    );
+    // Degraded is not repaired by remounting: it is reported and left alone.
+    let report = engine.repair(&plan);
+    assert_eq!(report.entries[0].outcome, Outcome::Healthy);
+    assert!(report.entries[0].actions.is_empty());
+    Ok(())
+}
+
+pub fn in_process_server_serves_and_unmounts() -> TestResult {
+    use cvmfs_mount::snapshot::{ServerArgs, serve_in_process};
+    use cvmfs_mount::sys::{LinuxOps, MountOps};
+    let sandbox = Sandbox::new();
+    let snaps = sandbox.snapshots(&["sft.cern.ch"]);
+    let target = sandbox.path("inproc");
+    std::fs::create_dir_all(&target)?;
+    let server = serve_in_process(&ServerArgs {
+        source: snaps.join("sft.cern.ch"),
+        target: target.clone(),
+        fqrn: "sft.cern.ch".to_owned(),
+        revision: "9".to_owned(),
+        latency_ms: 0,
+        mount_delay_ms: 0,
+        hang: false,
+    })?;
+    assert_eq!(
+        std::fs::read_to_string(target.join("README"))?,
+        "this is sft.cern.ch\n"
+    );
+    let seen = sandbox.seen(&target).unwrap();
+    assert_eq!(
+        (seen.fs_type.as_str(), seen.source.as_str()),
+        ("fuse", "cvmfs2")
+    );
+    assert_eq!(LinuxOps.getxattr(&target, "user.revision")?, b"9");
+    assert_eq!(
+        LinuxOps.getxattr(&target, "user.pid")?,
+        std::process::id().to_string().into_bytes()
+    );
+    server.unmount()?;
+    assert!(sandbox.seen(&target).is_none());
+    Ok(())
+}
