@@ -67,13 +67,18 @@ impl<'a> MountTable<'a> {
                     .any(|p| p.mount_id == m.parent_id && at(&p) && p.mount_id != m.mount_id)
             })?,
         };
-        // Mounts stacked on the same mountpoint have the one below as their parent.
-        while let Some(above) = self
-            .mounts
-            .iter()
-            .filter(at)
-            .rfind(|m| m.parent_id == current.mount_id && m.mount_id != current.mount_id)
-        {
+        // Mounts stacked on the same mountpoint have the one below as their parent. A
+        // table from a hostile or corrupted source may hold a cycle: each mount is
+        // climbed at most once.
+        for _ in 0..self.mounts.len() {
+            let Some(above) = self
+                .mounts
+                .iter()
+                .filter(at)
+                .rfind(|m| m.parent_id == current.mount_id && m.mount_id != current.mount_id)
+            else {
+                break;
+            };
             current = above;
         }
         Some(current)
@@ -235,6 +240,17 @@ mod tests {
                 other => panic!("{:?}: {other:?}", String::from_utf8_lossy(text)),
             }
         }
+    }
+
+    #[test]
+    fn parent_cycles_terminate() {
+        // Found by the fuzzer: two mounts at one mountpoint, each the other's parent.
+        let text = b"1 0 0:1 / / rw - ext4 a rw\n5 6 0:5 / /cvmfs rw - tmpfs t rw\n6 5 0:6 / /cvmfs rw - tmpfs t rw\n";
+        let table = MountTable::parse(text).unwrap();
+        assert!(table.serving(b"/cvmfs/x").is_some());
+        let cyclic_root = b"5 6 0:5 / / rw - tmpfs t rw\n6 5 0:6 / / rw - tmpfs t rw\n";
+        let table = MountTable::parse(cyclic_root).unwrap();
+        let _ = table.serving(b"/a");
     }
 
     #[test]
