@@ -8,6 +8,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "cvmfs-cli", version, about, long_about = None, after_help = EXIT_CODES)]
 pub struct Cli {
+    /// More log output (repeat for more).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Only errors in the log.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -27,6 +33,43 @@ pub enum Command {
     /// Print the mount plan for a selection without changing anything.
     #[command(after_help = PLAN_EXAMPLES)]
     Plan(PlanArgs),
+    /// Mount the selection (idempotent: healthy mounts are left alone).
+    #[command(after_help = MOUNT_EXAMPLES)]
+    Mount(OperateArgs),
+    /// Unmount the selection in reverse order; only mounts of the plan's shape.
+    #[command(after_help = UMOUNT_EXAMPLES)]
+    Umount(OperateArgs),
+    /// Probe every selected repository, each within the probe timeout; exit 0 only when
+    /// all are healthy.
+    #[command(after_help = CHECK_EXAMPLES)]
+    Check(OperateArgs),
+    /// Repair dead, hung or missing repositories; healthy ones are not touched.
+    #[command(after_help = REPAIR_EXAMPLES)]
+    Repair(OperateArgs),
+    /// Probe at an interval and repair what breaks, until interrupted.
+    #[command(after_help = WATCH_EXAMPLES)]
+    Watch(WatchArgs),
+    /// Serve a directory read-only through FUSE as a repository (the snapshot backend's
+    /// server; a stand-in, not the CVMFS client).
+    #[command(after_help = SERVE_EXAMPLES)]
+    Serve(ServeArgs),
+    /// Print the shell environment for the selection (for `eval "$(cvmfs-cli env)"`).
+    #[command(after_help = ENV_EXAMPLES)]
+    Env(EnvArgs),
+    /// Show a repository's effective client configuration, or render a default.local.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Inspect this host and recommend the backend that will work.
+    #[command(after_help = DOCTOR_EXAMPLES)]
+    Doctor(DoctorArgs),
+    /// Print shell completions for cvmfs-cli.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    Man,
 }
 
 const PLAN_EXAMPLES: &str = "\
@@ -34,6 +77,199 @@ Examples:
   cvmfs-cli plan --dry-run --mounts all --backend cvmfs2-helper
   CVMFS_MOUNTS='cms oasis' cvmfs-cli plan --backend snapshot --source ./snapshots --json
   cvmfs-cli plan --mounts cms --backend host-bind --source /host/cvmfs --read-only --propagation rslave";
+
+const MOUNT_EXAMPLES: &str = "\
+Examples:
+  cvmfs-cli mount --mounts 'cms oasis.opensciencegrid.org' --backend cvmfs2-helper
+  cvmfs-cli mount --mounts all --backend host-bind --source /host/cvmfs
+  cvmfs-cli mount --mounts cms --backend snapshot --source /srv/snapshots --json";
+
+const UMOUNT_EXAMPLES: &str = "\
+Examples:
+  cvmfs-cli umount --mounts cms --backend snapshot --source /srv/snapshots";
+
+const CHECK_EXAMPLES: &str = "\
+Examples:
+  CVMFS_MOUNTS=all cvmfs-cli check --backend cvmfs2-helper
+  cvmfs-cli check --mounts cms --probe-timeout-ms 500 --json";
+
+const REPAIR_EXAMPLES: &str = "\
+Examples:
+  cvmfs-cli repair --mounts all --backend cvmfs2-helper";
+
+const WATCH_EXAMPLES: &str = "\
+Examples:
+  cvmfs-cli watch --mounts all --backend cvmfs2-helper --interval-ms 1000";
+
+const SERVE_EXAMPLES: &str = "\
+Examples:
+  cvmfs-cli serve --source ./cms-snapshot --target /cvmfs/cms.cern.ch --fqrn cms.cern.ch
+  cvmfs-cli serve --source ./cms-snapshot --target /cvmfs/cms.cern.ch --fqrn cms.cern.ch --detach";
+
+const ENV_EXAMPLES: &str = "\
+Examples:
+  eval \"$(cvmfs-cli env --mounts 'cms oasis.opensciencegrid.org')\"
+  cvmfs-cli env --shell tcsh --el el9
+  cvmfs-cli env --json";
+
+const DOCTOR_EXAMPLES: &str = "\
+Examples:
+  cvmfs-cli doctor
+  cvmfs-cli doctor --json";
+
+/// Options of the engine shared by the commands that act.
+#[derive(Debug, Args)]
+pub struct EngineArgs {
+    /// cvmfs2-helper: the client's mount helper.
+    #[arg(long, value_name = "PATH", default_value = "/sbin/mount.cvmfs")]
+    pub helper: PathBuf,
+    /// cvmfs2-helper: the client binary preflight looks for.
+    #[arg(long, value_name = "PATH", default_value = "/usr/bin/cvmfs2")]
+    pub client_binary: Option<PathBuf>,
+    /// cvmfs2-helper: the client's configuration directory.
+    #[arg(long, value_name = "DIR", default_value = "/etc/cvmfs")]
+    pub config_dir: PathBuf,
+    /// cvmfs2-helper: seconds one mount may take before the helper is killed.
+    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
+    pub helper_timeout: u64,
+    /// cvmfs2-helper: write the cms profile's default.local for the selection first.
+    #[arg(long)]
+    pub write_default_local: bool,
+    /// A failing configuration repository stops the others (CVMFS_CONFIG_REPO_REQUIRED).
+    #[arg(long)]
+    pub config_repo_required: bool,
+    /// Hard limit for probing one repository, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 2000)]
+    pub probe_timeout_ms: u64,
+    /// How long a mount may take to become healthy, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 10_000)]
+    pub verify_wait_ms: u64,
+    /// Attempts per repository when repairing.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub repair_attempts: u32,
+    /// Mount over directories that hold files (hiding them).
+    #[arg(long)]
+    pub allow_non_empty: bool,
+}
+
+/// Arguments of `mount`, `umount`, `check` and `repair`.
+#[derive(Debug, Args)]
+pub struct OperateArgs {
+    /// Print the plan instead of acting (the same output as `plan`).
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Selection, backend and layout.
+    #[command(flatten)]
+    pub selection: SelectionArgs,
+    /// Engine options.
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    /// Output format.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// Arguments of `watch`.
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// What to watch.
+    #[command(flatten)]
+    pub operate: OperateArgs,
+    /// Milliseconds between rounds.
+    #[arg(long, value_name = "MS", default_value_t = 5000)]
+    pub interval_ms: u64,
+    /// Stop after this many rounds (default: until SIGINT or SIGTERM).
+    #[arg(long, value_name = "N")]
+    pub rounds: Option<u64>,
+}
+
+/// Arguments of `serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The directory to serve.
+    #[arg(long, value_name = "DIR")]
+    pub source: PathBuf,
+    /// The mountpoint.
+    #[arg(long, value_name = "DIR")]
+    pub target: PathBuf,
+    /// The repository name answered in `user.fqrn`.
+    #[arg(long, value_name = "FQRN")]
+    pub fqrn: String,
+    /// The revision answered in `user.revision`.
+    #[arg(long, default_value = "1")]
+    pub revision: String,
+    /// Delay every answer (fault injection).
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Delay the mount itself (fault injection).
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub mount_delay_ms: u64,
+    /// Start hung: requests are not answered until SIGUSR1 (fault injection).
+    #[arg(long)]
+    pub hang: bool,
+    /// Start the server in the background and return once it is mounted.
+    #[arg(long)]
+    pub detach: bool,
+}
+
+/// Arguments of `env`.
+#[derive(Debug, Args)]
+pub struct EnvArgs {
+    /// Repositories (as for `plan`); default CVMFS_MOUNTS.
+    #[arg(long, env = "CVMFS_MOUNTS", value_name = "LIST")]
+    pub mounts: Option<String>,
+    /// Where repositories are mounted.
+    #[arg(long, value_name = "DIR", default_value = "/cvmfs")]
+    pub root: PathBuf,
+    /// The shell to write for.
+    #[arg(long, default_value = "bash")]
+    pub shell: String,
+    /// The OSG worker-node client layout.
+    #[arg(long, default_value = "el7")]
+    pub el: String,
+    /// The architecture in the layout's directory names.
+    #[arg(long, default_value = "x86_64")]
+    pub arch: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `config` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// The effective configuration of a repository, with the file each value comes from.
+    Show {
+        /// The repository (short names get the default domain).
+        repository: String,
+        /// The client's configuration directory.
+        #[arg(long, value_name = "DIR", default_value = "/etc/cvmfs")]
+        config_dir: PathBuf,
+        /// Where the configuration repository is mounted.
+        #[arg(long, value_name = "DIR", default_value = "/cvmfs")]
+        mount_dir: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// A default.local for a selection (the anchor's cms profile).
+    Render {
+        /// Selection, backend and layout.
+        #[command(flatten)]
+        selection: SelectionArgs,
+    },
+}
+
+/// Arguments of `doctor`.
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// The mount root to inspect.
+    #[arg(long, value_name = "DIR", default_value = "/cvmfs")]
+    pub root: PathBuf,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
 
 /// Arguments of `plan`.
 #[derive(Debug, Args)]

@@ -61,6 +61,19 @@ pub enum CliError {
         #[source]
         source: io::Error,
     },
+    /// The engine failed as a whole (for example, the mount table could not be read).
+    #[error("{source}")]
+    Engine {
+        /// The engine's error.
+        #[source]
+        source: cvmfs_mount::MountError,
+    },
+    /// The snapshot server could not start.
+    #[error("the snapshot server failed: {message}")]
+    Serve {
+        /// Why.
+        message: String,
+    },
     /// Writing the result failed.
     #[error("cannot write the output: {source}")]
     WriteOutput {
@@ -79,6 +92,7 @@ impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
             Self::InvalidInput { .. } => exit_code::USAGE,
+            Self::Engine { .. } | Self::Serve { .. } => exit_code::TOTAL,
             Self::CurrentDir { .. } | Self::WriteOutput { .. } => exit_code::INTERNAL,
         }
     }

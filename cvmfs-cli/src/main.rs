@@ -1,10 +1,12 @@
 //! `cvmfs-cli`: CernVM-FS repositories inside containers.
 
 mod args;
+mod commands;
+mod engine_setup;
 mod error;
 mod exit_code;
-mod plan_command;
 mod plan_input;
+mod report_output;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -12,21 +14,64 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use args::{Cli, Command};
+use commands::operate::Operation;
+
+fn wants_json(command: &Command) -> bool {
+    match command {
+        Command::Plan(args) => args.output.json,
+        Command::Mount(a) | Command::Umount(a) | Command::Check(a) | Command::Repair(a) => {
+            a.output.json
+        }
+        Command::Watch(a) => a.operate.output.json,
+        Command::Env(a) => a.json,
+        Command::Doctor(a) => a.json,
+        Command::Config(args::ConfigCommand::Show { json, .. }) => *json,
+        _ => false,
+    }
+}
+
+fn init_logging(cli: &Cli) {
+    let level = match (cli.quiet, cli.verbose) {
+        (true, _) => log::LevelFilter::Error,
+        (false, 0) => log::LevelFilter::Warn,
+        (false, 1) => log::LevelFilter::Info,
+        (false, 2) => log::LevelFilter::Debug,
+        _ => log::LevelFilter::Trace,
+    };
+    env_logger::Builder::new()
+        .filter_level(level)
+        .parse_env("CVMFS_CLI_LOG")
+        .format_timestamp(None)
+        .init();
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    init_logging(&cli);
     let (stdout, stderr) = (io::stdout(), io::stderr());
     let (mut out, mut err) = (stdout.lock(), stderr.lock());
-    let json = match &cli.command {
-        Command::Plan(args) => args.output.json,
-    };
     let result = match &cli.command {
-        Command::Plan(args) => plan_command::run(args, &mut out, &mut err),
+        Command::Plan(args) => commands::plan::run(args, &mut out, &mut err),
+        Command::Mount(args) => commands::operate::run(Operation::Mount, args, &mut out, &mut err),
+        Command::Umount(args) => {
+            commands::operate::run(Operation::Unmount, args, &mut out, &mut err)
+        }
+        Command::Check(args) => commands::operate::run(Operation::Check, args, &mut out, &mut err),
+        Command::Repair(args) => {
+            commands::operate::run(Operation::Repair, args, &mut out, &mut err)
+        }
+        Command::Watch(args) => commands::watch::run(args, &mut out, &mut err),
+        Command::Serve(args) => commands::serve::run(args, &mut out),
+        Command::Env(args) => commands::env::run(args, &mut out),
+        Command::Config(command) => commands::config::run(command, &mut out, &mut err),
+        Command::Doctor(args) => commands::doctor::run(args, &mut out),
+        Command::Completions { shell } => commands::completions::completions(*shell, &mut out),
+        Command::Man => commands::completions::man(&mut out),
     };
     match result {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
-            if json {
+            if wants_json(&cli.command) {
                 let _ = writeln!(out, "{}", error.to_json());
             }
             let _ = writeln!(err, "error: {error}");

@@ -13,7 +13,7 @@ use nix::errno::Errno;
 use nix::mount::{MntFlags, MsFlags};
 use serde::{Deserialize, Serialize};
 
-use crate::backend::{MountBackend, Requirement};
+use crate::backend::{MountBackend, Note, Requirement};
 use crate::error::MountError;
 use crate::health::Health;
 use crate::mount_table::{TableText, path_bytes};
@@ -411,8 +411,12 @@ impl Engine {
                 ensure_empty(ops, target, self.options.allow_non_empty)
             }
             Step::Mount { target, source } => {
-                let notes = self.backend.mount(ops, source, target)?;
-                report.warnings.extend(notes);
+                for note in self.backend.mount(ops, source, target)? {
+                    match note {
+                        Note::Info(text) => report.actions.push(text),
+                        Note::Warning(text) => report.warnings.push(text),
+                    }
+                }
                 Ok(())
             }
             Step::SetPropagation {

@@ -10,6 +10,7 @@
 
 pub mod backend;
 pub mod client_config;
+pub mod doctor;
 pub mod engine;
 pub mod error;
 pub mod health;

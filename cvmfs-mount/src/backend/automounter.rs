@@ -6,7 +6,7 @@ use std::path::Path;
 use cvmfs_core::MountPlan;
 use cvmfs_core::plan::{MountSource, Step};
 
-use crate::backend::{MountBackend, Requirement, bind, unsupported};
+use crate::backend::{MountBackend, Note, Requirement, bind, unsupported};
 use crate::error::MountError;
 use crate::mount_table::{TableText, path_bytes};
 use crate::sys::{MountOps, PathKind};
@@ -69,7 +69,7 @@ impl MountBackend for AutomounterBackend {
         ops: &dyn MountOps,
         source: &MountSource,
         target: &Path,
-    ) -> Result<Vec<String>, MountError> {
+    ) -> Result<Vec<Note>, MountError> {
         let MountSource::Bind { source, .. } = source else {
             return Err(unsupported(self.name(), source));
         };

@@ -11,7 +11,7 @@ use cvmfs_core::MountPlan;
 use cvmfs_core::config::{ClientProfile, EffectiveConfig, parse_switch};
 use cvmfs_core::plan::MountSource;
 
-use crate::backend::{MountBackend, Requirement, unsupported};
+use crate::backend::{MountBackend, Note, Requirement, unsupported};
 use crate::error::MountError;
 use crate::host_facts::HostFacts;
 use crate::sys::{MountOps, ProgramOutput};
@@ -91,7 +91,7 @@ fn classify(
     program: &Path,
     timeout: Duration,
     output: &ProgramOutput,
-) -> Result<Vec<String>, MountError> {
+) -> Result<Vec<Note>, MountError> {
     let message = helper_message(output);
     if output.timed_out {
         return Err(MountError::HelperTimedOut {
@@ -102,9 +102,9 @@ fn classify(
     }
     match output.code {
         Some(0) => Ok(Vec::new()),
-        Some(1) if message.contains("is already mounted on") => Ok(vec![format!(
+        Some(1) if message.contains("is already mounted on") => Ok(vec![Note::Warning(format!(
             "the helper reports {fqrn} already mounted ({message}); verifying the existing mount"
-        )]),
+        ))]),
         Some(1) => Err(MountError::HelperCheckFailed {
             fqrn: fqrn.clone(),
             message,
@@ -259,7 +259,7 @@ impl MountBackend for HelperBackend {
         ops: &dyn MountOps,
         source: &MountSource,
         target: &Path,
-    ) -> Result<Vec<String>, MountError> {
+    ) -> Result<Vec<Note>, MountError> {
         let MountSource::Cvmfs2Helper { fqrn } = source else {
             return Err(unsupported(self.name(), source));
         };
@@ -288,7 +288,7 @@ mod tests {
         }
     }
 
-    fn run(code: Option<i32>, stderr: &str) -> Result<Vec<String>, MountError> {
+    fn run(code: Option<i32>, stderr: &str) -> Result<Vec<Note>, MountError> {
         let fqrn = Fqrn::parse("cms.cern.ch").unwrap();
         classify(
             &fqrn,

@@ -6,7 +6,7 @@ use std::path::Path;
 use cvmfs_core::MountPlan;
 use cvmfs_core::plan::{MountSource, Step};
 
-use crate::backend::{MountBackend, Requirement, bind, unsupported};
+use crate::backend::{MountBackend, Note, Requirement, bind, unsupported};
 use crate::error::MountError;
 use crate::mount_table::{TableText, path_bytes};
 use crate::sys::{MountOps, PathKind};
@@ -93,11 +93,15 @@ impl MountBackend for HostBindBackend {
         ops: &dyn MountOps,
         source: &MountSource,
         target: &Path,
-    ) -> Result<Vec<String>, MountError> {
+    ) -> Result<Vec<Note>, MountError> {
         let MountSource::Bind { source, recursive } = source else {
             return Err(unsupported(self.name(), source));
         };
-        let notes = self.check_source(ops, source, *recursive)?;
+        let notes: Vec<Note> = self
+            .check_source(ops, source, *recursive)?
+            .into_iter()
+            .map(Note::Warning)
+            .collect();
         bind(ops, source, target, *recursive)?;
         Ok(notes)
     }

@@ -23,6 +23,16 @@ pub use snapshot::{SnapshotBackend, SnapshotSettings};
 use crate::error::MountError;
 use crate::sys::MountOps;
 
+/// Something a backend reports about a mount it made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "text", rename_all = "kebab-case")]
+pub enum Note {
+    /// What was done (for example, which server serves the mount).
+    Info(String),
+    /// Something that works now but may not later.
+    Warning(String),
+}
+
 /// Something the system lacks for a backend, with the fix a user can apply.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Requirement {
@@ -74,7 +84,7 @@ pub trait MountBackend: Send + Sync {
         ops: &dyn MountOps,
         source: &MountSource,
         target: &Path,
-    ) -> Result<Vec<String>, MountError>;
+    ) -> Result<Vec<Note>, MountError>;
 
     /// Unmounts one mount this backend made. A busy mount is detached lazily.
     fn unmount(&self, ops: &dyn MountOps, target: &Path) -> Result<(), MountError> {

@@ -8,7 +8,7 @@ use std::time::Duration;
 use cvmfs_core::MountPlan;
 use cvmfs_core::plan::{MountSource, Step};
 
-use crate::backend::{MountBackend, Requirement, unsupported};
+use crate::backend::{MountBackend, Note, Requirement, unsupported};
 use crate::error::MountError;
 use crate::sys::{MountOps, PathKind, ServerSpawn, ServerStart};
 
@@ -87,7 +87,7 @@ impl MountBackend for SnapshotBackend {
         ops: &dyn MountOps,
         source: &MountSource,
         target: &Path,
-    ) -> Result<Vec<String>, MountError> {
+    ) -> Result<Vec<Note>, MountError> {
         let MountSource::Snapshot { fqrn, directory } = source else {
             return Err(unsupported(self.name(), source));
         };
@@ -118,10 +118,10 @@ impl MountBackend for SnapshotBackend {
                 source,
             })?;
         match started {
-            ServerStart::Ready { pid } => Ok(vec![format!(
+            ServerStart::Ready { pid } => Ok(vec![Note::Info(format!(
                 "snapshot server pid {pid} serves {}",
                 directory.display()
-            )]),
+            ))]),
             ServerStart::Failed { message } => Err(MountError::SnapshotServer {
                 target: target.to_owned(),
                 message,

@@ -1,0 +1,79 @@
+//! `config show` and `config render`.
+
+use std::io::Write;
+use std::path::Path;
+
+use cvmfs_core::config::ClientProfile;
+use cvmfs_core::{Catalog, Domain, Fqrn};
+use cvmfs_mount::client_config::load_effective;
+
+use crate::args::{ConfigCommand, SelectionArgs};
+use crate::error::{CliError, InputProblem};
+use crate::exit_code;
+use crate::plan_input::build_plan;
+
+/// Runs a `config` subcommand.
+pub fn run(
+    command: &ConfigCommand,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<u8, CliError> {
+    match command {
+        ConfigCommand::Show {
+            repository,
+            config_dir,
+            mount_dir,
+            json,
+        } => show(repository, config_dir, mount_dir, *json, out, err),
+        ConfigCommand::Render { selection } => render(selection, out),
+    }
+}
+
+fn show(
+    repository: &str,
+    config_dir: &Path,
+    mount_dir: &Path,
+    json: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<u8, CliError> {
+    let fqrn = Fqrn::expand(repository, &Domain::cern()).map_err(|e| CliError::InvalidInput {
+        problems: vec![InputProblem::Core(e)],
+    })?;
+    let config = load_effective(config_dir, mount_dir, &fqrn);
+    if json {
+        crate::commands::emit(
+            out,
+            &format!(
+                "{}\n",
+                serde_json::to_string_pretty(&config).unwrap_or_default()
+            ),
+        )?;
+    } else {
+        if config.files_read.is_empty() {
+            let _ = writeln!(
+                err,
+                "warning: no configuration file found under {}",
+                config_dir.display()
+            );
+        }
+        crate::commands::emit(out, &config.show())?;
+        for diagnostic in &config.diagnostics {
+            let _ = writeln!(err, "{:?}: {}", diagnostic.severity, diagnostic.message);
+        }
+    }
+    Ok(if config.has_errors() {
+        exit_code::PARTIAL
+    } else {
+        exit_code::SUCCESS
+    })
+}
+
+fn render(selection: &SelectionArgs, out: &mut dyn Write) -> Result<u8, CliError> {
+    let request = build_plan(selection)?;
+    let catalog = Catalog::profile(&selection.profile).unwrap_or_default();
+    let text =
+        ClientProfile::cms().render_default_local(&request.plan, catalog.config_repository());
+    crate::commands::emit(out, &text)?;
+    Ok(exit_code::SUCCESS)
+}

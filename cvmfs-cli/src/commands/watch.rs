@@ -1,0 +1,89 @@
+//! `watch`: repair at an interval until SIGINT/SIGTERM or a number of rounds.
+
+use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use cvmfs_mount::{Outcome, StopSignal, watch};
+
+use crate::args::WatchArgs;
+use crate::engine_setup::engine;
+use crate::error::CliError;
+use crate::exit_code;
+use crate::plan_input::build_plan;
+
+/// Runs `watch`; returns 0 after a clean stop.
+pub fn run(args: &WatchArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, CliError> {
+    let request = build_plan(&args.operate.selection)?;
+    for warning in &request.warnings {
+        let _ = writeln!(err, "warning: {warning}");
+    }
+    let plan = request.plan;
+    let engine = engine(&plan, &args.operate.engine);
+    let stop = StopSignal::new();
+    let interrupted = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        // Registration fails only for forbidden signals; these two are allowed.
+        let _ = signal_hook::flag::register(signal, Arc::clone(&interrupted));
+    }
+    // Turn the signal flag into a prompt stop of the loop.
+    let watcher = {
+        let (stop, interrupted) = (stop.clone(), Arc::clone(&interrupted));
+        std::thread::spawn(move || {
+            while !stop.is_stopped() {
+                if interrupted.load(Ordering::SeqCst) {
+                    stop.stop();
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        })
+    };
+    let mut rounds = 0;
+    let mut failure = None;
+    watch(
+        &engine,
+        &plan,
+        Duration::from_millis(args.interval_ms),
+        &stop,
+        |report| {
+            rounds += 1;
+            for entry in &report.entries {
+                let changed = !matches!(entry.outcome, Outcome::Healthy);
+                if args.operate.output.json {
+                    if changed {
+                        let line = serde_json::to_string(entry).unwrap_or_default();
+                        if let Err(e) = writeln!(out, "{line}") {
+                            failure = Some(e);
+                        }
+                    }
+                } else if changed {
+                    let name = entry
+                        .repository
+                        .as_ref()
+                        .map_or_else(|| entry.target.display().to_string(), ToString::to_string);
+                    let error = entry
+                        .error
+                        .as_ref()
+                        .map(|e| format!(": {}", e.message))
+                        .unwrap_or_default();
+                    if let Err(e) =
+                        writeln!(out, "round {rounds}: {name} {:?}{error}", entry.outcome)
+                    {
+                        failure = Some(e);
+                    }
+                }
+            }
+            if failure.is_some() || args.rounds.is_some_and(|n| rounds >= n) {
+                stop.stop();
+            }
+        },
+    );
+    stop.stop();
+    let _ = watcher.join();
+    if let Some(source) = failure {
+        return Err(CliError::WriteOutput { source });
+    }
+    let _ = writeln!(err, "watch stopped after {rounds} round(s)");
+    Ok(exit_code::SUCCESS)
+}

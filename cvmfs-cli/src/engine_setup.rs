@@ -1,0 +1,47 @@
+//! Wiring the mount engine for the command line: real system calls, the backend the plan
+//! needs, and snapshot servers started as `cvmfs-cli serve` children.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use cvmfs_core::MountPlan;
+use cvmfs_core::config::ClientProfile;
+use cvmfs_mount::backend::{BackendSettings, HelperSettings, SnapshotSettings, backend_for};
+use cvmfs_mount::sys::{LinuxOps, MountOps};
+use cvmfs_mount::{Engine, EngineOptions};
+
+use crate::args::EngineArgs;
+
+/// The program to start snapshot servers with: this executable's `serve` subcommand.
+pub fn snapshot_settings() -> SnapshotSettings {
+    let program = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("cvmfs-cli"));
+    let mut settings = SnapshotSettings::new(program);
+    settings.prefix_args = vec!["serve".into()];
+    settings
+}
+
+/// An engine for `plan` configured from the command line.
+pub fn engine(plan: &MountPlan, args: &EngineArgs) -> Engine {
+    let settings = BackendSettings {
+        helper: HelperSettings {
+            program: args.helper.clone(),
+            client_binary: args.client_binary.clone(),
+            timeout: Duration::from_secs(args.helper_timeout),
+            config_dir: args.config_dir.clone(),
+            write_default_local: args.write_default_local.then(ClientProfile::cms),
+            config_repo_required: args.config_repo_required,
+        },
+        snapshot: snapshot_settings(),
+    };
+    let options = EngineOptions {
+        probe_timeout: Duration::from_millis(args.probe_timeout_ms),
+        verify_wait: Duration::from_millis(args.verify_wait_ms),
+        repair_attempts: args.repair_attempts,
+        backoff: Duration::from_millis(100),
+        allow_non_empty: args.allow_non_empty,
+        config_repo_required: args.config_repo_required,
+    };
+    let ops: Arc<dyn MountOps> = Arc::new(LinuxOps);
+    Engine::new(ops, backend_for(plan.backend(), &settings), options)
+}

@@ -1,0 +1,129 @@
+//! Printing engine reports: the anchor's progress lines with the real status of each
+//! repository, or JSON.
+
+use std::io::Write;
+
+use cvmfs_mount::probe::ProbeResult;
+use cvmfs_mount::{Outcome, PlanReport, Status};
+
+use crate::error::CliError;
+use crate::exit_code;
+
+/// The exit code for a report's status.
+pub fn status_code(status: Status) -> u8 {
+    match status {
+        Status::Complete => exit_code::SUCCESS,
+        Status::Partial => exit_code::PARTIAL,
+        Status::Failed => exit_code::TOTAL,
+    }
+}
+
+fn name(entry: &cvmfs_mount::EntryReport) -> String {
+    entry
+        .repository
+        .as_ref()
+        .map_or_else(|| entry.target.display().to_string(), ToString::to_string)
+}
+
+fn word(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::Mounted => "DONE",
+        Outcome::AlreadyMounted => "ALREADY MOUNTED",
+        Outcome::Unmounted => "UNMOUNTED",
+        Outcome::NotMounted => "NOT MOUNTED",
+        Outcome::Healthy => "HEALTHY",
+        Outcome::Repaired => "REPAIRED",
+        Outcome::Skipped => "SKIPPED",
+        Outcome::Failed => "FAILED",
+    }
+}
+
+/// Writes a report; returns the exit code for its status.
+pub fn print_report(report: &PlanReport, json: bool, out: &mut dyn Write) -> Result<u8, CliError> {
+    let write = |out: &mut dyn Write, text: String| {
+        out.write_all(text.as_bytes())
+            .map_err(|source| CliError::WriteOutput { source })
+    };
+    if json {
+        let text = serde_json::to_string_pretty(report).unwrap_or_default();
+        write(out, format!("{text}\n"))?;
+        return Ok(status_code(report.status()));
+    }
+    if report.entries.is_empty() {
+        let line = match report.operation.as_str() {
+            "mount" => "Not mounting any filesystems.",
+            _ => "Nothing is selected.",
+        };
+        write(out, format!("{line}\n"))?;
+        return Ok(exit_code::SUCCESS);
+    }
+    let verb = match report.operation.as_str() {
+        "mount" => "Mounting",
+        "unmount" => "Unmounting",
+        _ => "Repairing",
+    };
+    for entry in &report.entries {
+        let mut line = format!(
+            "{verb} the filesystem \"{}\" ... {}",
+            name(entry),
+            word(entry.outcome)
+        );
+        if let Some(error) = &entry.error {
+            line.push_str(&format!(": {}", error.message));
+        }
+        line.push('\n');
+        for warning in &entry.warnings {
+            line.push_str(&format!("\twarning: {warning}\n"));
+        }
+        write(out, line)?;
+    }
+    Ok(status_code(report.status()))
+}
+
+/// Writes probe results; returns 0 when every repository is healthy.
+pub fn print_probes(
+    results: &[ProbeResult],
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<u8, CliError> {
+    let healthy = results.iter().filter(|r| r.health.is_healthy()).count();
+    let code = if healthy == results.len() {
+        exit_code::SUCCESS
+    } else if healthy == 0 {
+        exit_code::TOTAL
+    } else {
+        exit_code::PARTIAL
+    };
+    let text = if json {
+        format!(
+            "{}\n",
+            serde_json::to_string_pretty(results).unwrap_or_default()
+        )
+    } else if results.is_empty() {
+        "Not necessary to check the CVMFS mounts points.\n".to_owned()
+    } else {
+        let mut text = format!(
+            "Checking CVMFS mounts ... {}\n",
+            if code == exit_code::SUCCESS {
+                "DONE"
+            } else {
+                "FAILED"
+            }
+        );
+        for result in results {
+            let ms = result.elapsed_us as f64 / 1000.0;
+            text.push_str(&format!(
+                "\t{}: {} ({ms:.1} ms)\n",
+                result.path.display(),
+                result.health
+            ));
+        }
+        if code != exit_code::SUCCESS {
+            text.push_str("At least one CVMFS repository is not healthy; run `cvmfs-cli repair` with the same options.\n");
+        }
+        text
+    };
+    out.write_all(text.as_bytes())
+        .map_err(|source| CliError::WriteOutput { source })?;
+    Ok(code)
+}

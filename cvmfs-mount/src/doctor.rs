@@ -1,0 +1,352 @@
+//! Inspecting the host and recommending the backend that will work: facts are gathered
+//! once ([`HostReport::gather`]) and judged by a pure function ([`recommend`]).
+
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use cvmfs_core::MountTable;
+use serde::{Deserialize, Serialize};
+
+use crate::host_facts::in_path;
+
+/// A mount found under the mount root.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FoundMount {
+    /// Where.
+    pub path: PathBuf,
+    /// Filesystem type.
+    pub fs_type: String,
+    /// Source.
+    pub source: String,
+    /// Propagation as the mount table shows it.
+    pub propagation: String,
+}
+
+/// An automounter's shared directory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SharedDir {
+    /// The directory.
+    pub path: PathBuf,
+    /// Whether the mount it is on is shared (later mounts arrive).
+    pub shared: bool,
+    /// Client mounts already below it.
+    pub repositories: usize,
+}
+
+/// What was found on the host.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostReport {
+    /// Effective uid 0.
+    pub is_root: bool,
+    /// CAP_SYS_ADMIN in the effective set.
+    pub cap_sys_admin: bool,
+    /// `/dev/fuse` exists.
+    pub dev_fuse_exists: bool,
+    /// `/dev/fuse` opens for reading and writing.
+    pub dev_fuse_usable: bool,
+    /// User namespaces can be created (`max_user_namespaces` > 0).
+    pub user_namespaces: bool,
+    /// `fusermount3` is on PATH.
+    pub fusermount3: bool,
+    /// The client's mount helper is installed.
+    pub helper_installed: bool,
+    /// The client binary is installed.
+    pub client_installed: bool,
+    /// The mount root exists.
+    pub root_exists: bool,
+    /// The mount root itself is a mountpoint of this type (autofs on client hosts).
+    pub root_mount: Option<FoundMount>,
+    /// Mounts below the mount root.
+    pub repositories: Vec<FoundMount>,
+    /// Automounter directories that exist.
+    pub shared_dirs: Vec<SharedDir>,
+    /// SELinux mode, when SELinux is on.
+    pub selinux: Option<String>,
+    /// This process's AppArmor profile, when AppArmor is on.
+    pub apparmor: Option<String>,
+    /// The container engine this runs in, when one is detected.
+    pub container: Option<String>,
+}
+
+/// One backend judged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recommendation {
+    /// The backend's name.
+    pub backend: String,
+    /// Whether it will work here.
+    pub works: bool,
+    /// Why (or why not).
+    pub reason: String,
+}
+
+fn read(path: &str) -> Option<String> {
+    std::fs::read_to_string(path)
+        .ok()
+        .map(|s| s.trim().to_owned())
+}
+
+fn has_cap_sys_admin() -> bool {
+    read("/proc/self/status")
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("CapEff:"))
+                .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
+        })
+        .is_some_and(|caps| caps & (1 << 21) != 0)
+}
+
+fn container_engine() -> Option<String> {
+    if Path::new("/run/.containerenv").exists() {
+        return Some("podman".to_owned());
+    }
+    if Path::new("/.dockerenv").exists() {
+        return Some("docker".to_owned());
+    }
+    if std::env::var_os("KUBERNETES_SERVICE_HOST").is_some() {
+        return Some("kubernetes".to_owned());
+    }
+    if let Ok(value) = std::env::var("container") {
+        return Some(value);
+    }
+    let cgroup = read("/proc/1/cgroup").unwrap_or_default();
+    ["docker", "kubepods", "libpod", "containerd"]
+        .into_iter()
+        .find(|k| cgroup.contains(k))
+        .map(str::to_owned)
+}
+
+fn propagation_text(mount: &cvmfs_core::MountInfo<'_>) -> String {
+    format!("{:?}", mount.propagation()).to_lowercase()
+}
+
+impl HostReport {
+    /// Looks at the host: devices, capabilities, installed tools, the mount table under
+    /// `root` and the automounter directories.
+    pub fn gather(root: &Path) -> Self {
+        let dev_fuse_usable = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/fuse")
+            .is_ok();
+        let mut report = Self {
+            is_root: nix::unistd::geteuid().is_root(),
+            cap_sys_admin: has_cap_sys_admin(),
+            dev_fuse_exists: Path::new("/dev/fuse").exists(),
+            dev_fuse_usable,
+            user_namespaces: read("/proc/sys/user/max_user_namespaces")
+                .and_then(|n| n.parse::<u64>().ok())
+                .is_some_and(|n| n > 0),
+            fusermount3: in_path("fusermount3"),
+            helper_installed: ["/sbin/mount.cvmfs", "/usr/sbin/mount.cvmfs"]
+                .iter()
+                .any(|p| Path::new(p).exists()),
+            client_installed: Path::new("/usr/bin/cvmfs2").exists(),
+            root_exists: root.is_dir(),
+            selinux: read("/sys/fs/selinux/enforce")
+                .map(|v| if v == "1" { "enforcing" } else { "permissive" }.to_owned()),
+            apparmor: read("/sys/module/apparmor/parameters/enabled")
+                .filter(|v| v == "Y")
+                .map(|_| read("/proc/self/attr/current").unwrap_or_else(|| "unknown".to_owned())),
+            container: container_engine(),
+            ..Self::default()
+        };
+        let text = std::fs::read("/proc/thread-self/mountinfo").unwrap_or_default();
+        if let Ok(table) = MountTable::parse(&text) {
+            let found = |m: &cvmfs_core::MountInfo<'_>| FoundMount {
+                path: m.mount_point_path().to_owned(),
+                fs_type: String::from_utf8_lossy(&m.fs_type).into_owned(),
+                source: String::from_utf8_lossy(&m.source).into_owned(),
+                propagation: propagation_text(m),
+            };
+            let root_bytes = root.as_os_str().as_bytes();
+            report.root_mount = table.visible_at(root_bytes).map(found);
+            report.repositories = table
+                .mounts_under(root_bytes)
+                .into_iter()
+                .filter(|m| &*m.mount_point != root_bytes)
+                .map(found)
+                .collect();
+            for dir in ["/shared-mounts/cvmfs", "/cvmfsmounts/cvmfs"] {
+                let path = Path::new(dir);
+                if path.is_dir() {
+                    let bytes = path.as_os_str().as_bytes();
+                    report.shared_dirs.push(SharedDir {
+                        path: path.to_owned(),
+                        shared: table
+                            .serving(bytes)
+                            .is_some_and(|m| m.propagation().carries_events()),
+                        repositories: table
+                            .mounts_under(bytes)
+                            .iter()
+                            .filter(|m| m.is_client_mount())
+                            .count(),
+                    });
+                }
+            }
+        }
+        report
+    }
+}
+
+/// Ranks the four backends for this host: those that will work first, each with the
+/// reason; the others with what they lack.
+pub fn recommend(host: &HostReport) -> Vec<Recommendation> {
+    let can_mount = host.is_root || host.cap_sys_admin;
+    let fuse = host.dev_fuse_usable;
+    let client_mounts = host
+        .repositories
+        .iter()
+        .filter(|m| m.fs_type == "fuse" && m.source == "cvmfs2")
+        .count();
+    let autofs_root = host
+        .root_mount
+        .as_ref()
+        .is_some_and(|m| m.fs_type == "autofs");
+    let mut ranked = Vec::new();
+    let host_bind = if client_mounts > 0 || autofs_root {
+        (
+            true,
+            format!(
+                "the host's repositories are visible here ({client_mounts} client mounts{}): bind them with rslave propagation",
+                if autofs_root { ", autofs root" } else { "" }
+            ),
+        )
+    } else {
+        (false, "no client mounts or autofs under the mount root to bind from (run the container with -v /cvmfs:/cvmfs:rslave)".to_owned())
+    };
+    let shared = host.shared_dirs.iter().find(|d| d.shared);
+    let automounter = match shared {
+        Some(dir) => (true, format!("{} is shared by an automounter ({} repositories so far)", dir.path.display(), dir.repositories)),
+        None if !host.shared_dirs.is_empty() => (false, "the automounter's directory exists but is not shared: bind it with :rslave from a directory the automounter shares :rshared".to_owned()),
+        None => (false, "no automounter directory (/shared-mounts/cvmfs or /cvmfsmounts/cvmfs)".to_owned()),
+    };
+    let helper = match (
+        host.helper_installed && host.client_installed,
+        can_mount,
+        fuse,
+    ) {
+        (true, true, true) => (
+            true,
+            "the CVMFS client is installed and can mount here".to_owned(),
+        ),
+        (false, _, _) => (
+            false,
+            "the CVMFS client (mount.cvmfs, cvmfs2) is not installed".to_owned(),
+        ),
+        (true, false, _) => (
+            false,
+            "mounting needs root or CAP_SYS_ADMIN (--cap-add SYS_ADMIN)".to_owned(),
+        ),
+        (true, true, false) => (
+            false,
+            "/dev/fuse is missing or not usable (--device /dev/fuse)".to_owned(),
+        ),
+    };
+    let snapshot = match (fuse, can_mount || host.user_namespaces) {
+        (true, true) => (
+            true,
+            "FUSE works here: serves local snapshot directories (not the live repositories)"
+                .to_owned(),
+        ),
+        (false, _) => (
+            false,
+            "/dev/fuse is missing or not usable (--device /dev/fuse)".to_owned(),
+        ),
+        (true, false) => (
+            false,
+            "needs root, CAP_SYS_ADMIN or user namespaces".to_owned(),
+        ),
+    };
+    for (backend, (works, reason)) in [
+        ("host-bind", host_bind),
+        ("automounter-slave", automounter),
+        ("cvmfs2-helper", helper),
+        ("snapshot", snapshot),
+    ] {
+        ranked.push(Recommendation {
+            backend: backend.to_owned(),
+            works,
+            reason,
+        });
+    }
+    // Stable: working backends first, in the order of preference above.
+    ranked.sort_by_key(|r| !r.works);
+    ranked
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mount(path: &str, fs_type: &str, source: &str) -> FoundMount {
+        FoundMount {
+            path: PathBuf::from(path),
+            fs_type: fs_type.to_owned(),
+            source: source.to_owned(),
+            propagation: "slave".to_owned(),
+        }
+    }
+
+    #[test]
+    fn a_bare_container_gets_snapshot_only_when_fuse_works() {
+        let host = HostReport::default();
+        let ranked = recommend(&host);
+        assert!(ranked.iter().all(|r| !r.works));
+        assert!(
+            ranked
+                .iter()
+                .find(|r| r.backend == "snapshot")
+                .unwrap()
+                .reason
+                .contains("--device /dev/fuse")
+        );
+        let fuse = HostReport {
+            dev_fuse_usable: true,
+            cap_sys_admin: true,
+            ..HostReport::default()
+        };
+        assert_eq!(recommend(&fuse)[0].backend, "snapshot");
+    }
+
+    #[test]
+    fn host_mounts_rank_host_bind_first() {
+        let host = HostReport {
+            is_root: true,
+            dev_fuse_usable: true,
+            helper_installed: true,
+            client_installed: true,
+            repositories: vec![mount("/cvmfs/cms.cern.ch", "fuse", "cvmfs2")],
+            ..HostReport::default()
+        };
+        let ranked = recommend(&host);
+        let names: Vec<&str> = ranked.iter().map(|r| r.backend.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "host-bind",
+                "cvmfs2-helper",
+                "snapshot",
+                "automounter-slave"
+            ]
+        );
+        assert!(ranked[3].reason.contains("no automounter directory"));
+    }
+
+    #[test]
+    fn an_unshared_automounter_directory_is_explained() {
+        let host = HostReport {
+            shared_dirs: vec![SharedDir {
+                path: PathBuf::from("/cvmfsmounts/cvmfs"),
+                shared: false,
+                repositories: 0,
+            }],
+            ..HostReport::default()
+        };
+        let automounter = recommend(&host)
+            .into_iter()
+            .find(|r| r.backend == "automounter-slave")
+            .unwrap();
+        assert!(!automounter.works && automounter.reason.contains(":rshared"));
+    }
+}
