@@ -57,18 +57,22 @@ pub enum Command {
     #[command(after_help = ENV_EXAMPLES)]
     Env(EnvArgs),
     /// Show a repository's effective client configuration, or render a default.local.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = CONFIG_EXAMPLES)]
     Config(ConfigCommand),
     /// Inspect this host and recommend the backend that will work.
     #[command(after_help = DOCTOR_EXAMPLES)]
     Doctor(DoctorArgs),
     /// Print shell completions for cvmfs-cli.
+    #[command(
+        after_help = "Examples:\n  cvmfs-cli completions bash > /etc/bash_completion.d/cvmfs-cli\n  cvmfs-cli completions fish > ~/.config/fish/completions/cvmfs-cli.fish"
+    )]
     Completions {
         /// The shell.
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
     /// Print the man page (roff).
+    #[command(after_help = "Examples:\n  cvmfs-cli man > /usr/local/share/man/man1/cvmfs-cli.1")]
     Man,
 }
 
@@ -111,6 +115,12 @@ Examples:
   eval \"$(cvmfs-cli env --mounts 'cms oasis.opensciencegrid.org')\"
   cvmfs-cli env --shell tcsh --el el9
   cvmfs-cli env --json";
+
+const CONFIG_EXAMPLES: &str = "\
+Examples:
+  cvmfs-cli config show cms.cern.ch
+  cvmfs-cli config show atlas --config-dir ./etc-cvmfs --json
+  cvmfs-cli config render --mounts all --backend cvmfs2-helper > /etc/cvmfs/default.local";
 
 const DOCTOR_EXAMPLES: &str = "\
 Examples:
@@ -239,6 +249,9 @@ pub struct EnvArgs {
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
     /// The effective configuration of a repository, with the file each value comes from.
+    #[command(
+        after_help = "Examples:\n  cvmfs-cli config show cms.cern.ch\n  cvmfs-cli config show sft --config-dir ./etc-cvmfs --json"
+    )]
     Show {
         /// The repository (short names get the default domain).
         repository: String,
@@ -253,6 +266,9 @@ pub enum ConfigCommand {
         json: bool,
     },
     /// A default.local for a selection (the anchor's cms profile).
+    #[command(
+        after_help = "Examples:\n  cvmfs-cli config render --mounts all --backend cvmfs2-helper"
+    )]
     Render {
         /// Selection, backend and layout.
         #[command(flatten)]

@@ -48,8 +48,9 @@ fn init_logging(cli: &Cli) {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(&cli);
-    let (stdout, stderr) = (io::stdout(), io::stderr());
-    let (mut out, mut err) = (stdout.lock(), stderr.lock());
+    // Not locked for the whole run: `serve` runs a FUSE server in this process whose
+    // threads log to stderr, and a lock held here would block them forever.
+    let (mut out, mut err) = (io::stdout(), io::stderr());
     let result = match &cli.command {
         Command::Plan(args) => commands::plan::run(args, &mut out, &mut err),
         Command::Mount(args) => commands::operate::run(Operation::Mount, args, &mut out, &mut err),

@@ -267,6 +267,18 @@ impl Filesystem for SnapshotFs {
         }
     }
 
+    fn flush(
+        &self,
+        _req: &Request,
+        _ino: INodeNo,
+        _fh: FileHandle,
+        _lock_owner: LockOwner,
+        reply: fuser::ReplyEmpty,
+    ) {
+        // Nothing is ever written: there is nothing to flush.
+        reply.ok();
+    }
+
     fn readdir(
         &self,
         _req: &Request,

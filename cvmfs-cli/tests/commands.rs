@@ -1,0 +1,262 @@
+//! The subcommands that need no privileges, as a user runs them.
+
+#![allow(clippy::unwrap_used)] // test helpers: a failure should panic with the error
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn cli() -> Command {
+    let mut cmd = Command::cargo_bin("cvmfs-cli").unwrap();
+    cmd.env_remove("CVMFS_MOUNTS");
+    cmd
+}
+
+#[test]
+fn every_subcommand_has_help_with_examples() {
+    for sub in [
+        "plan",
+        "mount",
+        "umount",
+        "check",
+        "repair",
+        "watch",
+        "serve",
+        "env",
+        "config",
+        "doctor",
+        "completions",
+        "man",
+    ] {
+        cli()
+            .args([sub, "--help"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("Examples:").and(predicate::str::contains("Usage:")));
+    }
+    for sub in ["show", "render"] {
+        cli()
+            .args(["config", sub, "--help"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("Examples:"));
+    }
+}
+
+#[test]
+fn env_output_evaluates_in_bash_and_reports_missing_scripts() {
+    let output = cli()
+        .args(["env", "--mounts", "cms oasis.opensciencegrid.org"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let script = String::from_utf8(output.stdout).unwrap();
+    let run = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!("{script}\necho \"$XrdSecGSISRVNAMES\""))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&run.stdout), "cmseos.fnal.gov\n");
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        stderr.contains("Unable to source /cvmfs/cms.cern.ch/cmsset_default.sh"),
+        "{stderr}"
+    );
+    assert!(
+        stderr
+            .contains("Unable to setup the grid utilities from /cvmfs/oasis.opensciencegrid.org/"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn env_other_shells_json_and_bad_input() {
+    cli()
+        .args(["env", "--mounts", "cms", "--shell", "tcsh", "--el", "el9"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("setenv XrdSecGSISRVNAMES"));
+    cli()
+        .args(["env", "--mounts", "cms", "--shell", "fish"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("set -gx XrdSecGSISRVNAMES"));
+    let output = cli()
+        .args(["env", "--mounts", "all", "--json"])
+        .output()
+        .unwrap();
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(value["scripts"].as_array().unwrap().len(), 2);
+    cli()
+        .args([
+            "env",
+            "--shell",
+            "powershell",
+            "--el",
+            "el6",
+            "--mounts",
+            "a*",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("invalid shell \"powershell\""))
+        .stderr(predicate::str::contains("invalid EL release \"el6\""))
+        .stderr(predicate::str::contains("glob"));
+}
+
+#[test]
+fn config_show_lists_origins_and_reports_problems() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("domain.d")).unwrap();
+    std::fs::write(
+        dir.path().join("default.conf"),
+        "CVMFS_HTTP_PROXY=auto\nCVMFS_QUOTA_LIMIT=4000\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("default.local"),
+        "CVMFS_HTTP_PROXY=DIRECT\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("domain.d/cern.ch.conf"),
+        "CVMFS_SERVER_URL=http://s1.cern.ch:8000/cvmfs/@fqrn@\nCVMFS_USER=$USER\n",
+    )
+    .unwrap();
+    let config_dir = dir.path().to_str().unwrap();
+    let local = format!("CVMFS_HTTP_PROXY=DIRECT    # from {config_dir}/default.local");
+    let server = "CVMFS_SERVER_URL=http://s1.cern.ch:8000/cvmfs/cms.cern.ch    # from";
+    cli()
+        .args(["config", "show", "cms", "--config-dir", config_dir])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(local))
+        .stdout(predicate::str::contains(server))
+        .stderr(predicate::str::contains("needs shell evaluation"));
+    std::fs::write(dir.path().join("default.local"), "CVMFS_HTTP_PROXY=\n").unwrap();
+    cli()
+        .args([
+            "config",
+            "show",
+            "cms.cern.ch",
+            "--config-dir",
+            config_dir,
+            "--json",
+        ])
+        .assert()
+        .code(3)
+        .stdout(predicate::str::contains("\"diagnostics\""));
+    cli().args(["config", "show", "a@b"]).assert().code(2);
+}
+
+#[test]
+fn config_render_writes_the_anchor_values_for_the_selection() {
+    cli()
+        .args([
+            "config",
+            "render",
+            "--mounts",
+            "cms sft",
+            "--backend",
+            "cvmfs2-helper",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "CVMFS_REPOSITORIES=cms.cern.ch,sft.cern.ch\n",
+        ))
+        .stdout(predicate::str::contains(
+            "CVMFS_CACHE_BASE=/var/cache/cvmfs2\n",
+        ))
+        .stdout(predicate::str::contains("CMS_LOCAL_SITE=T3_US_OSG\n"));
+}
+
+#[test]
+fn doctor_ranks_all_four_backends() {
+    let output = cli()
+        .args(["doctor", "--json", "--root", "/nonexistent-cvmfs-root"])
+        .output()
+        .unwrap();
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let ranked = value["recommendations"].as_array().unwrap();
+    assert_eq!(ranked.len(), 4);
+    assert!(
+        ranked
+            .iter()
+            .all(|r| !r["reason"].as_str().unwrap().is_empty())
+    );
+    let works = ranked.iter().any(|r| r["works"] == true);
+    assert_eq!(output.status.code(), Some(if works { 0 } else { 4 }));
+    cli()
+        .args(["doctor", "--root", "/nonexistent-cvmfs-root"])
+        .assert()
+        .stdout(predicate::str::contains("Backends, best first:"));
+}
+
+#[test]
+fn completions_and_man_page() {
+    for shell in ["bash", "zsh", "fish"] {
+        cli()
+            .args(["completions", shell])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("cvmfs-cli"));
+    }
+    cli()
+        .arg("man")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(".TH cvmfs-cli"));
+}
+
+#[test]
+fn mount_dry_run_prints_the_plan_and_changes_nothing() {
+    cli()
+        .args([
+            "mount",
+            "--dry-run",
+            "--mounts",
+            "cms",
+            "--backend",
+            "cvmfs2-helper",
+            "--root",
+            "/nonexistent/cvmfs",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("mount -t cvmfs cms.cern.ch"));
+    assert!(!std::path::Path::new("/nonexistent/cvmfs").exists());
+}
+
+#[test]
+fn acting_commands_reject_bad_input_before_touching_anything() {
+    for sub in ["mount", "umount", "check", "repair"] {
+        cli()
+            .args([
+                sub,
+                "--mounts",
+                "cms none",
+                "--backend",
+                "cvmfs2-helper",
+                "--root",
+                "/nonexistent/cvmfs",
+            ])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("token 2 (\"none\""));
+    }
+    assert!(!std::path::Path::new("/nonexistent/cvmfs").exists());
+}
+
+#[test]
+fn nothing_selected_mounts_nothing() {
+    cli()
+        .args(["mount", "--mounts", "none", "--backend", "cvmfs2-helper"])
+        .assert()
+        .success()
+        .stdout("Not mounting any filesystems.\n");
+    cli()
+        .args(["check", "--mounts", "", "--backend", "cvmfs2-helper"])
+        .assert()
+        .success()
+        .stdout("Not necessary to check the CVMFS mounts points.\n");
+}

@@ -1,0 +1,100 @@
+//! The acting subcommands for real: `mount`, `check`, `repair`, `watch`, `serve` and
+//! `umount` run inside `unshare -m --propagation private`, under a temporary directory.
+//! Without root or `/dev/fuse` the test says it skipped; with CVMFS_REQUIRE_PRIVILEGED=1
+//! (CI) it fails instead.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: failures should panic
+
+use std::path::Path;
+use std::process::Command;
+
+fn privileged() -> bool {
+    let ok = nix::unistd::geteuid().is_root() && Path::new("/dev/fuse").exists();
+    if !ok {
+        assert!(
+            std::env::var("CVMFS_REQUIRE_PRIVILEGED").map_or(true, |v| v != "1"),
+            "root and /dev/fuse are required (CVMFS_REQUIRE_PRIVILEGED=1)"
+        );
+        eprintln!("SKIPPED: needs root and /dev/fuse");
+    }
+    ok
+}
+
+/// Runs a bash script in a private mount namespace; returns (status, stdout, stderr).
+fn in_namespace(script: &str) -> (i32, String, String) {
+    let output = Command::new("unshare")
+        .args([
+            "-m",
+            "--propagation",
+            "private",
+            "bash",
+            "-euo",
+            "pipefail",
+            "-c",
+            script,
+        ])
+        .env("CLI", env!("CARGO_BIN_EXE_cvmfs-cli"))
+        .env_remove("CVMFS_MOUNTS")
+        .output()
+        .expect("unshare runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn mount_check_crash_repair_watch_serve_umount() {
+    if !privileged() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display();
+    let script = format!(
+        r#"
+D={d}
+for r in cms.cern.ch sft.cern.ch; do mkdir -p $D/snap/$r; echo "this is $r" > $D/snap/$r/README; done
+opts="--mounts 'cms sft' --backend snapshot --source $D/snap --root $D/cvmfs --probe-timeout-ms 1000"
+cleanup() {{ eval "$CLI umount $opts" >/dev/null 2>&1 || true; umount -R -l $D/cvmfs 2>/dev/null || true; }}
+trap cleanup EXIT
+echo "== mount"; eval "$CLI mount $opts"
+echo "== read"; cat $D/cvmfs/cms.cern.ch/README
+echo "== check"; eval "$CLI check $opts"
+pid=$(eval "$CLI check $opts --json" | grep -o '"pid": [0-9]*' | head -n 1 | grep -o '[0-9]*')
+kill -9 "$pid"; sleep 0.2
+echo "== check after crash"; set +e; eval "$CLI check $opts"; echo "check-status=$?"; set -e
+echo "== repair"; eval "$CLI repair $opts"
+echo "== check after repair"; eval "$CLI check $opts"
+kill -9 $(eval "$CLI check $opts --json" | grep -o '"pid": [0-9]*' | head -n 1 | grep -o '[0-9]*')
+echo "== watch"; eval "$CLI watch $opts --interval-ms 100 --rounds 2"
+echo "== serve"; mkdir -p $D/extra; $CLI serve --source $D/snap/sft.cern.ch --target $D/extra --fqrn sft.cern.ch --detach
+cat $D/extra/README; umount $D/extra
+echo "== umount"; eval "$CLI umount $opts"
+echo "left: $(grep -c " $D/" /proc/self/mountinfo || true)"
+"#
+    );
+    let (status, stdout, stderr) = in_namespace(&script);
+    assert_eq!(status, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    let expect = [
+        "Mounting the filesystem \"cms.cern.ch\" ... DONE",
+        "Mounting the filesystem \"sft.cern.ch\" ... DONE",
+        "this is cms.cern.ch",
+        "Checking CVMFS mounts ... DONE",
+        "Checking CVMFS mounts ... FAILED",
+        "dead (Transport endpoint is not connected",
+        "check-status=3",
+        "Repairing the filesystem \"cms.cern.ch\" ... REPAIRED",
+        "Repairing the filesystem \"sft.cern.ch\" ... HEALTHY",
+        "round 1: cms.cern.ch Repaired",
+        "this is sft.cern.ch",
+        "Unmounting the filesystem \"sft.cern.ch\" ... UNMOUNTED",
+        "left: 0",
+    ];
+    for line in expect {
+        assert!(
+            stdout.contains(line),
+            "missing {line:?} in:\n{stdout}\nstderr:\n{stderr}"
+        );
+    }
+}
