@@ -59,6 +59,10 @@ pub enum Command {
     /// Show a repository's effective client configuration, or render a default.local.
     #[command(subcommand, after_help = CONFIG_EXAMPLES)]
     Config(ConfigCommand),
+    /// The arguments or manifest a container runtime needs for a backend: no eval, every
+    /// value quoted.
+    #[command(after_help = RUN_ARGS_EXAMPLES)]
+    RunArgs(RunArgsArgs),
     /// Inspect this host and recommend the backend that will work.
     #[command(after_help = DOCTOR_EXAMPLES)]
     Doctor(DoctorArgs),
@@ -121,6 +125,15 @@ Examples:
   cvmfs-cli config show cms.cern.ch
   cvmfs-cli config show atlas --config-dir ./etc-cvmfs --json
   cvmfs-cli config render --mounts all --backend cvmfs2-helper > /etc/cvmfs/default.local";
+
+const RUN_ARGS_EXAMPLES: &str = "\
+Examples:
+  docker $(cvmfs-cli run-args docker --mounts cms --json | jq -r '.value[1:][]')   # or:
+  eval \"$(cvmfs-cli run-args docker --mounts 'cms oasis.opensciencegrid.org')\"    # one quoted line
+  cvmfs-cli run-args podman --backend host-bind --per-repository --mounts 'cms sft'
+  cvmfs-cli run-args apptainer --backend host-bind -- python3 analysis.py
+  cvmfs-cli run-args kubernetes --mounts all > pod.yaml
+  cvmfs-cli run-args gitlab-ci --backend automounter-slave --shared-dir /cvmfsmounts/cvmfs";
 
 const DOCTOR_EXAMPLES: &str = "\
 Examples:
@@ -274,6 +287,79 @@ pub enum ConfigCommand {
         #[command(flatten)]
         selection: SelectionArgs,
     },
+}
+
+/// Arguments of `run-args`.
+#[derive(Debug, Args)]
+pub struct RunArgsArgs {
+    /// docker, podman, apptainer, singularity, kubernetes or gitlab-ci.
+    pub runtime: String,
+    /// Repositories, as for `plan`.
+    #[arg(long, short = 'm', env = "CVMFS_MOUNTS", value_name = "LIST")]
+    pub mounts: Option<String>,
+    /// How the container gets repositories: cvmfs2-helper or snapshot mount inside it,
+    /// host-bind binds the host's, automounter-slave consumes an automounter's.
+    #[arg(long, value_enum, default_value_t = BackendName::Cvmfs2Helper)]
+    pub backend: BackendName,
+    /// host-bind: the host's directory with the repositories.
+    #[arg(long, value_name = "DIR", default_value = "/cvmfs")]
+    pub source: PathBuf,
+    /// host-bind: one read-only bind per repository instead of the whole directory.
+    #[arg(long)]
+    pub per_repository: bool,
+    /// automounter-slave: the host directory the automounter shares.
+    #[arg(long, value_name = "DIR", default_value = "/shared-mounts/cvmfs")]
+    pub shared_dir: PathBuf,
+    /// Where repositories appear in the container.
+    #[arg(long, value_name = "DIR", default_value = "/cvmfs")]
+    pub root: PathBuf,
+    /// The image (`-i`).
+    #[arg(long, short = 'i', default_value = cvmfs_core::runtime_args::DEFAULT_IMAGE)]
+    pub image: String,
+    /// A registry to prefix to the image (`-R`).
+    #[arg(long, short = 'R', value_name = "REGISTRY")]
+    pub registry: Option<String>,
+    /// A persistent container name instead of --rm (`-n`).
+    #[arg(long, short = 'n')]
+    pub name: Option<String>,
+    /// An extra directory to bind (`-l`).
+    #[arg(long, short = 'l', value_name = "DIR")]
+    pub local: Option<PathBuf>,
+    /// Where the extra directory appears (`-r`).
+    #[arg(
+        long,
+        short = 'r',
+        value_name = "DIR",
+        default_value = "/root/local_mount/"
+    )]
+    pub remote: PathBuf,
+    /// Mount ~/.ssh and forward the ssh agent (`-s`).
+    #[arg(long, short = 's')]
+    pub ssh: bool,
+    /// Mount ~/.gitconfig, following symlinks (`-g`).
+    #[arg(long, short = 'g')]
+    pub gitconfig: bool,
+    /// Publish VNC (5901) and noVNC (6080) on 127.0.0.1.
+    #[arg(long)]
+    pub vnc: bool,
+    /// Publish one more port on 127.0.0.1 (`-p`).
+    #[arg(long, short = 'p')]
+    pub port: Option<u16>,
+    /// DISPLAY for X11 (`-D`; host.docker.internal:0 on macOS and Windows).
+    #[arg(long, short = 'D')]
+    pub display: Option<String>,
+    /// The Linux X11 recipe: DISPLAY from the environment, XAUTHORITY and the X socket.
+    #[arg(long)]
+    pub x11: bool,
+    /// The user in the image.
+    #[arg(long, default_value = "cmsusr")]
+    pub user: String,
+    /// Print JSON (an argument vector or a manifest).
+    #[arg(long)]
+    pub json: bool,
+    /// The command to run in the container (default: an interactive shell).
+    #[arg(last = true)]
+    pub command: Vec<String>,
 }
 
 /// Arguments of `doctor`.

@@ -25,6 +25,7 @@ fn wants_json(command: &Command) -> bool {
         Command::Watch(a) => a.operate.output.json,
         Command::Env(a) => a.json,
         Command::Doctor(a) => a.json,
+        Command::RunArgs(a) => a.json,
         Command::Config(args::ConfigCommand::Show { json, .. }) => *json,
         _ => false,
     }
@@ -65,6 +66,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => commands::serve::run(args, &mut out),
         Command::Env(args) => commands::env::run(args, &mut out),
         Command::Config(command) => commands::config::run(command, &mut out, &mut err),
+        Command::RunArgs(args) => commands::run_args::run(args, &mut out),
         Command::Doctor(args) => commands::doctor::run(args, &mut out),
         Command::Completions { shell } => commands::completions::completions(*shell, &mut out),
         Command::Man => commands::completions::man(&mut out),

@@ -260,3 +260,83 @@ fn nothing_selected_mounts_nothing() {
         .success()
         .stdout("Not necessary to check the CVMFS mounts points.\n");
 }
+
+#[test]
+fn run_args_survive_a_posix_shell_unchanged() {
+    let tricky = [
+        "it's",
+        "a \"quoted\" $(rm -rf /) `x`",
+        "tab\there",
+        "semi;colon|pipe&",
+        "*",
+        "",
+    ];
+    let mut args = vec![
+        "run-args",
+        "podman",
+        "--mounts",
+        "cms sft",
+        "-l",
+        "/my data dir",
+        "--",
+    ];
+    args.extend(tricky);
+    let mut json_args = args.clone();
+    json_args.insert(2, "--json");
+    let output = cli().args(&json_args).output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let words: Vec<String> = value["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap().to_owned())
+        .collect();
+    assert!(words.ends_with(&tricky.map(String::from)), "{words:?}");
+    let line = cli().args(&args).output().unwrap();
+    let line = String::from_utf8(line.stdout).unwrap();
+    let shell = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("set -- {}\nprintf '%s\\0' \"$@\"", line.trim_end()))
+        .output()
+        .unwrap();
+    let split: Vec<String> = String::from_utf8(shell.stdout)
+        .unwrap()
+        .split_terminator('\0')
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(split, words, "line: {line}");
+}
+
+#[test]
+fn run_args_manifests_and_bad_runtimes() {
+    cli()
+        .args(["run-args", "kubernetes", "--mounts", "all"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "mountPropagation: HostToContainer",
+        ));
+    cli()
+        .args([
+            "run-args",
+            "gitlab-ci",
+            "--backend",
+            "automounter-slave",
+            "--shared-dir",
+            "/cvmfsmounts/cvmfs",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("/cvmfsmounts/cvmfs:/cvmfs:rslave"));
+    cli()
+        .args(["run-args", "lxc", "--mounts", "cms none"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("invalid runtime \"lxc\""))
+        .stderr(predicate::str::contains("token 2"));
+}

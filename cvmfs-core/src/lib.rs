@@ -22,6 +22,7 @@ pub mod fqrn;
 pub mod mountinfo;
 pub mod plan;
 pub mod remap;
+pub mod runtime_args;
 pub mod selection;
 
 pub use catalog::Catalog;

@@ -6,6 +6,7 @@ pub mod doctor;
 pub mod env;
 pub mod operate;
 pub mod plan;
+pub mod run_args;
 pub mod serve;
 pub mod watch;
 

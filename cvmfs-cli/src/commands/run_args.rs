@@ -1,0 +1,112 @@
+//! `run-args`: what to pass a container runtime; rendering lives in `cvmfs-core`.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use cvmfs_core::runtime_args::{Provision, Rendered, RunRequest, Runtime, render};
+use cvmfs_core::{Catalog, Selection};
+
+use crate::args::{BackendName, RunArgsArgs};
+use crate::error::{CliError, InputProblem};
+use crate::exit_code;
+
+/// Runs `run-args`.
+pub fn run(args: &RunArgsArgs, out: &mut dyn Write) -> Result<u8, CliError> {
+    let mut problems: Vec<InputProblem> = Vec::new();
+    let runtime = args
+        .runtime
+        .parse::<Runtime>()
+        .map_err(|e| problems.push(e.into()))
+        .ok();
+    let selection = Selection::parse(args.mounts.as_deref(), &Catalog::cms())
+        .map_err(|e| problems.push(e.into()))
+        .ok();
+    let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("/root"), PathBuf::from);
+    let gitconfig = if args.gitconfig {
+        // Resolve a symlinked ~/.gitconfig to the file itself (the anchor bound the link).
+        match std::fs::canonicalize(home.join(".gitconfig")) {
+            Ok(file) => Some(file),
+            Err(err) => {
+                problems.push(InputProblem::Option {
+                    option: "--gitconfig",
+                    message: format!("{}/.gitconfig cannot be read: {err}", home.display()),
+                });
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let display = match (&args.display, args.x11) {
+        (Some(display), _) => Some(display.clone()),
+        (None, true) => std::env::var("DISPLAY").ok(),
+        (None, false) => None,
+    };
+    let (Some(runtime), Some(selection)) = (runtime, selection) else {
+        return Err(CliError::InvalidInput { problems });
+    };
+    if !problems.is_empty() {
+        return Err(CliError::InvalidInput { problems });
+    }
+    let provision = match args.backend {
+        BackendName::Cvmfs2Helper | BackendName::Snapshot => Provision::InContainer,
+        BackendName::HostBind if args.per_repository => Provision::HostPerRepository {
+            host_root: args.source.clone(),
+            repositories: selection.repositories().to_vec(),
+        },
+        BackendName::HostBind => Provision::HostRoot {
+            host_root: args.source.clone(),
+        },
+        BackendName::AutomounterSlave => Provision::Automounter {
+            host_dir: args.shared_dir.clone(),
+        },
+    };
+    let image = match &args.registry {
+        Some(registry) => format!("{}/{}", registry.trim_end_matches('/'), args.image),
+        None => args.image.clone(),
+    };
+    let request = RunRequest {
+        runtime,
+        provision,
+        mounts: selection.names().join(" "),
+        image,
+        name: args.name.clone(),
+        extra_bind: args.local.clone().map(|local| (local, args.remote.clone())),
+        ssh_agent_socket: args
+            .ssh
+            .then(|| std::env::var_os("SSH_AUTH_SOCK").map(PathBuf::from))
+            .flatten(),
+        ssh: args.ssh,
+        gitconfig,
+        vnc: args.vnc,
+        port: args.port,
+        display,
+        x11: args.x11,
+        // Root's ids would make the container user root-equivalent: keep the image's.
+        ids: Some((
+            nix::unistd::getuid().as_raw(),
+            nix::unistd::getgid().as_raw(),
+        ))
+        .filter(|(uid, _)| *uid != 0),
+        home,
+        user: args.user.clone(),
+        root: args.root.clone(),
+        command: args.command.clone(),
+    };
+    let rendered = render(&request).map_err(|e| CliError::InvalidInput {
+        problems: vec![e.into()],
+    })?;
+    let text = if args.json {
+        format!(
+            "{}\n",
+            serde_json::to_string_pretty(&rendered).unwrap_or_default()
+        )
+    } else {
+        match &rendered {
+            Rendered::Argv(_) => format!("{}\n", rendered.to_shell_line()),
+            Rendered::Manifest(text) => text.clone(),
+        }
+    };
+    crate::commands::emit(out, &text)?;
+    Ok(exit_code::SUCCESS)
+}
