@@ -49,6 +49,11 @@ pub enum Command {
     /// Probe at an interval and repair what breaks, until interrupted.
     #[command(after_help = WATCH_EXAMPLES)]
     Watch(WatchArgs),
+    /// Mount the selection for the lifetime of one command, then unmount whatever its
+    /// exit; returns the command's status. Unprivileged users get a private user and
+    /// mount namespace (snapshot backend).
+    #[command(after_help = EXEC_EXAMPLES)]
+    Exec(ExecArgs),
     /// Serve a directory read-only through FUSE as a repository (the snapshot backend's
     /// server; a stand-in, not the CVMFS client).
     #[command(after_help = SERVE_EXAMPLES)]
@@ -108,6 +113,13 @@ Examples:
 const WATCH_EXAMPLES: &str = "\
 Examples:
   cvmfs-cli watch --mounts all --backend cvmfs2-helper --interval-ms 1000";
+
+const EXEC_EXAMPLES: &str = "\
+Examples:
+  cvmfs-cli exec --mounts cms --backend cvmfs2-helper -- scram project CMSSW_13_0_0
+  cvmfs-cli exec --mounts cms --source ./snapshots -- ls /cvmfs/cms.cern.ch
+  # In a Dockerfile (BuildKit, RUN --security=insecure):
+  RUN --security=insecure cvmfs-cli exec --mounts cms -- ./build-with-cvmfs.sh";
 
 const SERVE_EXAMPLES: &str = "\
 Examples:
@@ -204,6 +216,17 @@ pub struct WatchArgs {
     /// Stop after this many rounds (default: until SIGINT or SIGTERM).
     #[arg(long, value_name = "N")]
     pub rounds: Option<u64>,
+}
+
+/// Arguments of `exec`.
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// What to mount.
+    #[command(flatten)]
+    pub operate: OperateArgs,
+    /// The command and its arguments.
+    #[arg(last = true, required = true)]
+    pub command: Vec<std::ffi::OsString>,
 }
 
 /// Arguments of `serve`.

@@ -23,6 +23,7 @@ fn wants_json(command: &Command) -> bool {
             a.output.json
         }
         Command::Watch(a) => a.operate.output.json,
+        Command::Exec(a) => a.operate.output.json,
         Command::Env(a) => a.json,
         Command::Doctor(a) => a.json,
         Command::RunArgs(a) => a.json,
@@ -63,6 +64,7 @@ fn main() -> ExitCode {
             commands::operate::run(Operation::Repair, args, &mut out, &mut err)
         }
         Command::Watch(args) => commands::watch::run(args, &mut out, &mut err),
+        Command::Exec(args) => commands::exec::run(args, &mut out, &mut err),
         Command::Serve(args) => commands::serve::run(args, &mut out),
         Command::Env(args) => commands::env::run(args, &mut out),
         Command::Config(command) => commands::config::run(command, &mut out, &mut err),

@@ -98,3 +98,54 @@ echo "left: $(grep -c " $D/" /proc/self/mountinfo || true)"
         );
     }
 }
+
+#[test]
+fn exec_mounts_for_one_command_as_root_and_unprivileged() {
+    if !privileged() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display();
+    let script = format!(
+        r#"
+D={d}
+mkdir -p $D/snap/cms.cern.ch $D/bin; echo "this is cms.cern.ch" > $D/snap/cms.cern.ch/README
+chmod 755 $D $D/snap $D/snap/cms.cern.ch; chmod 644 $D/snap/cms.cern.ch/README
+cp "$CLI" $D/bin/cvmfs-cli; chmod 755 $D/bin $D/bin/cvmfs-cli
+echo "== root"
+set +e
+$D/bin/cvmfs-cli exec --mounts cms --source $D/snap --root $D/cvmfs -- sh -c "cat $D/cvmfs/cms.cern.ch/README; exit 7"
+echo "exit=$?"
+set -e
+echo "left: $(grep -c " $D/" /proc/self/mountinfo || true)"
+# An unprivileged user: /dev/fuse must be usable by them (0666, the Debian default). This
+# machine has it 0600, so a node of the same device is bound over it, in this namespace only.
+mknod $D/fuse c 10 229; chmod 666 $D/fuse; mount --bind $D/fuse /dev/fuse
+mkdir -m 777 $D/user
+echo "== user"
+setpriv --reuid=65534 --regid=65534 --clear-groups $D/bin/cvmfs-cli exec --mounts cms --source $D/snap --root $D/user/cvmfs -- sh -c "cat $D/user/cvmfs/cms.cern.ch/README"
+echo "user-exit=$?"
+echo "== user, client backend"
+set +e
+setpriv --reuid=65534 --regid=65534 --clear-groups $D/bin/cvmfs-cli exec --mounts cms --backend cvmfs2-helper -- true
+echo "helper-exit=$?"
+"#
+    );
+    let (status, stdout, stderr) = in_namespace(&script);
+    assert_eq!(status, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    for line in ["exit=7", "left: 0", "user-exit=0", "helper-exit=2"] {
+        assert!(
+            stdout.contains(line),
+            "missing {line:?} in:\n{stdout}\nstderr:\n{stderr}"
+        );
+    }
+    assert_eq!(
+        stdout.matches("this is cms.cern.ch").count(),
+        2,
+        "{stdout}\n{stderr}"
+    );
+    assert!(
+        stderr.contains("needs root; unprivileged users can use the snapshot backend"),
+        "{stderr}"
+    );
+}

@@ -4,6 +4,7 @@ pub mod completions;
 pub mod config;
 pub mod doctor;
 pub mod env;
+pub mod exec;
 pub mod operate;
 pub mod plan;
 pub mod run_args;

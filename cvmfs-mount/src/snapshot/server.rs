@@ -122,7 +122,8 @@ impl OwnMount {
         let device = std::fs::OpenOptions::new()
             .read(true)
             .write(true)
-            .open("/dev/fuse")?;
+            .open("/dev/fuse")
+            .map_err(|e| std::io::Error::new(e.kind(), format!("cannot open /dev/fuse: {e}")))?;
         let root_mode = std::fs::metadata(target)?.mode() & 0o170_000;
         let data = format!(
             "fd={},rootmode={root_mode:o},user_id={},group_id={},default_permissions,allow_other",
@@ -136,7 +137,8 @@ impl OwnMount {
             Some("fuse"),
             MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
             Some(data.as_str()),
-        )?;
+        )
+        .map_err(|e| std::io::Error::other(format!("mount(2) of type fuse failed: {e}")))?;
         let mount_id = visible_mount_id(target).unwrap_or(0);
         let device = OwnedFd::from(device);
         let watch = device.try_clone()?;
