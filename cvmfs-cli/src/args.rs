@@ -54,6 +54,10 @@ pub enum Command {
     /// mount namespace (snapshot backend).
     #[command(after_help = EXEC_EXAMPLES)]
     Exec(ExecArgs),
+    /// The container's PID 1: remap the user's ids, mount CVMFS_MOUNTS, check, then run
+    /// the command (or a shell) with every privilege dropped.
+    #[command(after_help = ENTRYPOINT_EXAMPLES)]
+    Entrypoint(EntrypointArgs),
     /// Serve a directory read-only through FUSE as a repository (the snapshot backend's
     /// server; a stand-in, not the CVMFS client).
     #[command(after_help = SERVE_EXAMPLES)]
@@ -120,6 +124,12 @@ Examples:
   cvmfs-cli exec --mounts cms --source ./snapshots -- ls /cvmfs/cms.cern.ch
   # In a Dockerfile (BuildKit, RUN --security=insecure):
   RUN --security=insecure cvmfs-cli exec --mounts cms -- ./build-with-cvmfs.sh";
+
+const ENTRYPOINT_EXAMPLES: &str = "\
+Examples (as the image's ENTRYPOINT [\"cvmfs-cli\", \"entrypoint\", \"--\"]):
+  docker run -e CVMFS_MOUNTS=cms -e MY_UID=$(id -u) -e MY_GID=$(id -g) --device /dev/fuse --cap-add SYS_ADMIN image
+  cvmfs-cli entrypoint --backend cvmfs2-helper --watch -- python3 analysis.py
+  cvmfs-cli entrypoint -- -c 'cmsenv && scram b'      # arguments starting with - go to bash";
 
 const SERVE_EXAMPLES: &str = "\
 Examples:
@@ -226,6 +236,35 @@ pub struct ExecArgs {
     pub operate: OperateArgs,
     /// The command and its arguments.
     #[arg(last = true, required = true)]
+    pub command: Vec<std::ffi::OsString>,
+}
+
+/// Arguments of `entrypoint`.
+#[derive(Debug, Args)]
+pub struct EntrypointArgs {
+    /// What to mount (CVMFS_MOUNTS by default) and how.
+    #[command(flatten)]
+    pub selection: SelectionArgs,
+    /// Engine options.
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    /// The directory with passwd and group.
+    #[arg(long, value_name = "DIR", default_value = "/etc")]
+    pub etc: PathBuf,
+    /// The container user to remap and run as.
+    #[arg(long, env = "CVMFS_USER_NAME", default_value = "cmsusr")]
+    pub user: String,
+    /// Accept MY_UID=0 / MY_GID=0 (the user becomes root-equivalent).
+    #[arg(long)]
+    pub allow_root_ids: bool,
+    /// Keep repairing mounts in the background while the command runs.
+    #[arg(long)]
+    pub watch: bool,
+    /// Milliseconds between repair rounds with --watch.
+    #[arg(long, value_name = "MS", default_value_t = 5000)]
+    pub watch_interval_ms: u64,
+    /// The command; arguments starting with `-` are passed to bash, none gives a shell.
+    #[arg(last = true)]
     pub command: Vec<std::ffi::OsString>,
 }
 

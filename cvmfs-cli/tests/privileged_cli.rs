@@ -149,3 +149,79 @@ echo "helper-exit=$?"
         "{stderr}"
     );
 }
+
+#[test]
+fn entrypoint_remaps_mounts_drops_privileges_and_forwards_signals() {
+    if !privileged() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display();
+    let script = format!(
+        r#"
+D={d}
+chmod 755 $D
+mkdir -p $D/etc $D/home/cmsusr/sub $D/snap/cms.cern.ch
+printf 'root:x:0:0:root:/root:/bin/sh\ncmsusr:x:1000:1000:CMS user:%s/home/cmsusr:/bin/sh\n' $D > $D/etc/passwd
+printf 'root:x:0:\nusers:x:100:cmsusr\ncmsusr:x:1000:\n' > $D/etc/group
+echo "this is cms.cern.ch" > $D/snap/cms.cern.ch/README; chmod -R a+rX $D/snap
+echo data > $D/home/cmsusr/sub/file; chown -R 1000:1000 $D/home/cmsusr
+echo secret > $D/hostfile; touch $D/home/cmsusr/hostfile; mount --bind $D/hostfile $D/home/cmsusr/hostfile
+cp $D/etc/passwd $D/passwd.before
+opts="--etc $D/etc --mounts cms --source $D/snap --root $D/cvmfs"
+echo "== bad ids"
+set +e
+MY_UID=abc MY_GID=0 $CLI entrypoint $opts -- true; echo "bad-exit=$?"
+cmp -s $D/passwd.before $D/etc/passwd && echo "passwd unchanged"
+echo "mounted after bad ids: $(grep -c " $D/cvmfs" /proc/self/mountinfo)"
+echo "== run"
+MY_UID=4242 MY_GID=4343 $CLI entrypoint $opts -- sh -c 'echo "uid=$(id -u) gid=$(id -g) groups=$(id -G)"; grep -E "^(CapPrm|CapEff|CapAmb|NoNewPrivs)" /proc/self/status; cat '$D'/cvmfs/cms.cern.ch/README; exit 5'
+echo "run-exit=$?"
+grep cmsusr $D/etc/passwd $D/etc/group
+stat -c 'owner %u:%g %n' $D/home/cmsusr/sub/file $D/hostfile
+echo "== signal"
+MY_UID=4242 MY_GID=4343 $CLI entrypoint $opts -- sh -c 'trap "echo got-term; exit 42" TERM; while :; do sleep 0.1; done' > $D/sig.out 2>&1 &
+pid=$!
+for i in $(seq 50); do grep -q "Checking CVMFS" $D/sig.out && break; sleep 0.1; done; sleep 0.3
+kill -TERM $pid; wait $pid; echo "signal-exit=$?"
+grep got-term $D/sig.out
+umount -R -l $D/cvmfs 2>/dev/null || true
+"#
+    );
+    let (status, stdout, stderr) = in_namespace(&script);
+    assert_eq!(status, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    for line in [
+        "bad-exit=2",
+        "passwd unchanged",
+        "mounted after bad ids: 0",
+        "Mounting the filesystem \"cms.cern.ch\" ... DONE",
+        "Checking CVMFS mounts ... DONE",
+        "The following CVMFS folders have been successfully mounted:",
+        "uid=4242 gid=4343 groups=4343 100",
+        "CapPrm:\t0000000000000000",
+        "CapEff:\t0000000000000000",
+        "CapAmb:\t0000000000000000",
+        "NoNewPrivs:\t1",
+        "this is cms.cern.ch",
+        "run-exit=5",
+        "cmsusr:x:4242:4343:CMS user:",
+        "cmsusr:x:4343:",
+        "owner 4242:4343",
+        "hostfile",
+        "signal-exit=42",
+        "got-term",
+    ] {
+        assert!(
+            stdout.contains(line),
+            "missing {line:?} in:\n{stdout}\nstderr:\n{stderr}"
+        );
+    }
+    assert!(
+        stdout.contains(&format!("owner 0:0 {d}/hostfile")),
+        "the bind-mounted host file must keep its owner:\n{stdout}"
+    );
+    assert!(
+        stderr.contains("MY_UID=\"abc\" is not a number"),
+        "{stderr}"
+    );
+}

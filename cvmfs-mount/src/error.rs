@@ -241,6 +241,30 @@ pub enum MountError {
         #[source]
         source: io::Error,
     },
+    /// A file could not be read.
+    #[error("cannot read {path}: {source}")]
+    ReadFile {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        #[source]
+        source: io::Error,
+    },
+    /// The id remap was refused by the core rules; nothing was changed.
+    #[error("{source}")]
+    Remap {
+        /// The core error.
+        #[source]
+        source: CoreError,
+    },
+    /// Changing a file's owner failed.
+    #[error("cannot change the owner of {path}: {errno}")]
+    Chown {
+        /// The file.
+        path: PathBuf,
+        /// The system error.
+        errno: Errno,
+    },
     /// The step kind is not handled by the selected backend.
     #[error("the {backend} backend cannot perform: {step}")]
     UnsupportedStep {
@@ -323,6 +347,9 @@ impl MountError {
             Self::SnapshotSourceMissing { .. } => "snapshot-source-missing",
             Self::ServeFuse { .. } => "serve-fuse",
             Self::WriteFile { .. } => "write-file",
+            Self::ReadFile { .. } => "read-file",
+            Self::Remap { .. } => "remap",
+            Self::Chown { .. } => "chown",
             Self::UnsupportedStep { .. } => "unsupported-step",
             Self::NotInPlan { .. } => "not-in-plan",
         }

@@ -8,13 +8,17 @@
 //!   [`watch`] repairs at an interval.
 //! - [`snapshot`]: the embedded FUSE server behind the snapshot backend.
 
+pub mod accounts;
+pub mod atomic_file;
 pub mod backend;
 pub mod client_config;
 pub mod doctor;
 pub mod engine;
 pub mod error;
 pub mod health;
+pub mod home_ownership;
 pub mod host_facts;
+pub mod init;
 pub mod mount_table;
 pub mod mountpoint;
 pub mod probe;

@@ -3,6 +3,7 @@
 pub mod completions;
 pub mod config;
 pub mod doctor;
+pub mod entrypoint;
 pub mod env;
 pub mod exec;
 pub mod operate;

@@ -11,6 +11,7 @@ use cvmfs_core::MountPlan;
 use cvmfs_core::config::{ClientProfile, EffectiveConfig, parse_switch};
 use cvmfs_core::plan::MountSource;
 
+use crate::atomic_file::write_atomically;
 use crate::backend::{MountBackend, Note, Requirement, unsupported};
 use crate::error::MountError;
 use crate::host_facts::HostFacts;
@@ -120,33 +121,6 @@ fn classify(
             message,
         }),
     }
-}
-
-/// Replaces `path` with `content` through a temporary file in the same directory, so a
-/// reader never sees half a file; an existing file's mode is kept.
-fn write_atomically(path: &Path, content: &[u8]) -> Result<(), MountError> {
-    use std::io::Write;
-    use std::os::unix::fs::PermissionsExt;
-    let error = |source| MountError::WriteFile {
-        path: path.to_owned(),
-        source,
-    };
-    let dir = path.parent().unwrap_or(Path::new("/"));
-    std::fs::create_dir_all(dir).map_err(error)?;
-    let mode = std::fs::metadata(path).map_or(0o644, |m| m.permissions().mode() & 0o7777);
-    let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let temporary = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let result = (|| {
-        let mut file = std::fs::File::create(&temporary)?;
-        file.write_all(content)?;
-        file.set_permissions(std::fs::Permissions::from_mode(mode))?;
-        file.sync_all()?;
-        std::fs::rename(&temporary, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temporary);
-    }
-    result.map_err(error)
 }
 
 /// What the helper needs, from gathered host facts and the effective configuration.

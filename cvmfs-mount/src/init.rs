@@ -1,0 +1,107 @@
+//! What a container's PID 1 owes its command: start it with every privilege dropped,
+//! forward signals to it, reap orphaned zombies, and report its exit status.
+
+use std::ffi::OsString;
+use std::io;
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use nix::sys::signal::{Signal, kill};
+use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use nix::unistd::{Gid, Pid, Uid};
+
+/// Who the command runs as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credentials {
+    /// The user's name.
+    pub user: String,
+    /// Its uid.
+    pub uid: u32,
+    /// Its primary gid.
+    pub gid: u32,
+    /// Its supplementary groups (the primary one included).
+    pub groups: Vec<u32>,
+    /// Its home directory.
+    pub home: PathBuf,
+}
+
+/// The signals passed on to the command.
+pub const FORWARDED: [i32; 6] = [
+    signal_hook::consts::SIGTERM,
+    signal_hook::consts::SIGINT,
+    signal_hook::consts::SIGHUP,
+    signal_hook::consts::SIGQUIT,
+    signal_hook::consts::SIGUSR1,
+    signal_hook::consts::SIGUSR2,
+];
+
+/// Starts `command` as `who`: groups, gid and uid set, no capabilities left (the uid
+/// change clears them), and no way back (`no_new_privs`).
+pub fn spawn_unprivileged(
+    command: &[OsString],
+    who: &Credentials,
+) -> io::Result<std::process::Child> {
+    let (program, args) = command
+        .split_first()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no command"))?;
+    let groups: Vec<Gid> = who.groups.iter().map(|g| Gid::from_raw(*g)).collect();
+    let (uid, gid) = (Uid::from_raw(who.uid), Gid::from_raw(who.gid));
+    let mut cmd = Command::new(program);
+    cmd.args(args)
+        .env("HOME", &who.home)
+        .env("USER", &who.user)
+        .env("LOGNAME", &who.user)
+        .current_dir(if who.home.is_dir() {
+            who.home.clone()
+        } else {
+            PathBuf::from("/")
+        });
+    // SAFETY: the closure runs in the child between fork and exec and only makes system
+    // calls (setgroups, setgid, setuid, prctl) on data prepared before the fork; it does
+    // not allocate or take locks.
+    unsafe {
+        cmd.pre_exec(move || {
+            nix::unistd::setgroups(&groups)?;
+            nix::unistd::setgid(gid)?;
+            nix::unistd::setuid(uid)?;
+            nix::sys::prctl::set_no_new_privs()?;
+            Ok(())
+        });
+    }
+    cmd.spawn()
+}
+
+/// Waits for `child`, forwarding signals to it and reaping any other child that ends
+/// (as PID 1 must). Returns its exit code, or 128 + the signal that ended it.
+pub fn supervise(child: std::process::Child) -> io::Result<i32> {
+    let pid = Pid::from_raw(i32::try_from(child.id()).unwrap_or(i32::MAX));
+    let pending = Arc::new(AtomicUsize::new(0));
+    for signal in FORWARDED {
+        signal_hook::flag::register_usize(
+            signal,
+            Arc::clone(&pending),
+            usize::try_from(signal).unwrap_or(0),
+        )?;
+    }
+    loop {
+        let signal = pending.swap(0, Ordering::SeqCst);
+        if let Ok(signal) = Signal::try_from(i32::try_from(signal).unwrap_or(0)) {
+            let _ = kill(pid, signal);
+        }
+        match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::Exited(ended, code)) if ended == pid => return Ok(code),
+            Ok(WaitStatus::Signaled(ended, signal, _)) if ended == pid => {
+                return Ok(128 + signal as i32);
+            }
+            // Another child (an orphan, or a snapshot server): reaped, keep waiting.
+            Ok(WaitStatus::Exited(..) | WaitStatus::Signaled(..)) => continue,
+            Ok(_) => std::thread::sleep(Duration::from_millis(10)),
+            Err(nix::errno::Errno::ECHILD) => return Ok(0),
+            Err(errno) => return Err(errno.into()),
+        }
+    }
+}
