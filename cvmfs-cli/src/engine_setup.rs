@@ -8,8 +8,10 @@ use std::time::Duration;
 use cvmfs_core::MountPlan;
 use cvmfs_core::config::ClientProfile;
 use cvmfs_mount::backend::{BackendSettings, HelperSettings, SnapshotSettings, backend_for};
+use cvmfs_mount::engine::ProgressHook;
 use cvmfs_mount::sys::{LinuxOps, MountOps};
-use cvmfs_mount::{Engine, EngineOptions};
+use cvmfs_mount::{Engine, EngineOptions, EntryReport};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::args::EngineArgs;
 
@@ -21,8 +23,32 @@ pub fn snapshot_settings() -> SnapshotSettings {
     settings
 }
 
-/// An engine for `plan` configured from the command line.
+/// Prints `[k/N] name ... OUTCOME` on stderr as entries finish.
+fn progress_printer(total: usize) -> ProgressHook {
+    let done = AtomicUsize::new(0);
+    Arc::new(move |entry: &EntryReport| {
+        let k = done.fetch_add(1, Ordering::SeqCst) + 1;
+        let name = entry
+            .repository
+            .as_ref()
+            .map_or_else(|| entry.target.display().to_string(), ToString::to_string);
+        eprintln!("[{k}/{total}] {name} ... {:?}", entry.outcome);
+    })
+}
+
+/// An engine for `plan` configured from the command line; progress goes to stderr when it
+/// is a terminal and machine output is not asked for.
+pub fn engine_with_progress(plan: &MountPlan, args: &EngineArgs, json: bool) -> Engine {
+    use std::io::IsTerminal;
+    engine_inner(plan, args, !json && std::io::stderr().is_terminal())
+}
+
+/// An engine for `plan` configured from the command line, without progress lines.
 pub fn engine(plan: &MountPlan, args: &EngineArgs) -> Engine {
+    engine_inner(plan, args, false)
+}
+
+fn engine_inner(plan: &MountPlan, args: &EngineArgs, show_progress: bool) -> Engine {
     let settings = BackendSettings {
         helper: HelperSettings {
             program: args.helper.clone(),
@@ -43,5 +69,10 @@ pub fn engine(plan: &MountPlan, args: &EngineArgs) -> Engine {
         config_repo_required: args.config_repo_required,
     };
     let ops: Arc<dyn MountOps> = Arc::new(LinuxOps);
-    Engine::new(ops, backend_for(plan.backend(), &settings), options)
+    let engine = Engine::new(ops, backend_for(plan.backend(), &settings), options);
+    if show_progress {
+        engine.with_progress(progress_printer(plan.entries().len()))
+    } else {
+        engine
+    }
 }

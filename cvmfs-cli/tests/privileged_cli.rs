@@ -175,7 +175,7 @@ MY_UID=abc MY_GID=0 $CLI entrypoint $opts -- true; echo "bad-exit=$?"
 cmp -s $D/passwd.before $D/etc/passwd && echo "passwd unchanged"
 echo "mounted after bad ids: $(grep -c " $D/cvmfs" /proc/self/mountinfo)"
 echo "== run"
-MY_UID=4242 MY_GID=4343 $CLI entrypoint $opts -- sh -c 'echo "uid=$(id -u) gid=$(id -g) groups=$(id -G)"; grep -E "^(CapPrm|CapEff|CapAmb|NoNewPrivs)" /proc/self/status; cat '$D'/cvmfs/cms.cern.ch/README; exit 5'
+MY_UID=4242 MY_GID=4343 $CLI entrypoint $opts -- sh -c 'echo "uid=$(id -u) gid=$(id -g) groups=$(id -G)"; grep -E "^(CapPrm|CapEff|CapAmb|CapBnd|NoNewPrivs)" /proc/self/status; cat '$D'/cvmfs/cms.cern.ch/README; exit 5'
 echo "run-exit=$?"
 grep cmsusr $D/etc/passwd $D/etc/group
 stat -c 'owner %u:%g %n' $D/home/cmsusr/sub/file $D/hostfile
@@ -201,6 +201,7 @@ umount -R -l $D/cvmfs 2>/dev/null || true
         "CapPrm:\t0000000000000000",
         "CapEff:\t0000000000000000",
         "CapAmb:\t0000000000000000",
+        "CapBnd:\t0000000000000000",
         "NoNewPrivs:\t1",
         "this is cms.cern.ch",
         "run-exit=5",

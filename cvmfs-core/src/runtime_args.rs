@@ -125,6 +125,9 @@ pub struct RunRequest {
     pub ids: Option<(u32, u32)>,
     /// The caller's home directory (for ~/.globus, ~/.ssh, ...).
     pub home: PathBuf,
+    /// Bind `~/.globus` (the anchor always did; podman refuses a missing source, so
+    /// callers set this only when it exists).
+    pub globus: bool,
     /// The container user (`cmsusr`).
     pub user: String,
     /// Where repositories appear in the container.
@@ -235,7 +238,9 @@ fn engine_argv(r: &RunRequest) -> Vec<String> {
     }
     let home = path(&r.home);
     let inside = format!("/home/{}", r.user);
-    a.extend(["-v".into(), format!("{home}/.globus:{inside}/.globus")]);
+    if r.globus {
+        a.extend(["-v".into(), format!("{home}/.globus:{inside}/.globus")]);
+    }
     if let Some(display) = &r.display {
         a.extend(["-e".into(), format!("DISPLAY={display}")]);
     }
@@ -428,6 +433,7 @@ mod tests {
             x11: false,
             ids: Some((1000, 1000)),
             home: PathBuf::from("/home/me"),
+            globus: true,
             user: "cmsusr".to_owned(),
             root: PathBuf::from("/cvmfs"),
             command: Vec::new(),

@@ -52,12 +52,16 @@ impl Default for EngineOptions {
     }
 }
 
+/// Called with each entry's report as soon as it is done (entries finish in parallel).
+pub type ProgressHook = Arc<dyn Fn(&EntryReport) + Send + Sync>;
+
 /// Executes plans with one backend over one set of system calls.
 #[derive(Clone)]
 pub struct Engine {
     ops: Arc<dyn MountOps>,
     backend: Arc<dyn MountBackend>,
     options: EngineOptions,
+    progress: Option<ProgressHook>,
 }
 
 /// The propagation flags for one `mount(2)` call that changes only propagation.
@@ -105,7 +109,14 @@ impl Engine {
             ops,
             backend,
             options,
+            progress: None,
         }
+    }
+
+    /// Reports each entry to `hook` as soon as it is done.
+    pub fn with_progress(mut self, hook: ProgressHook) -> Self {
+        self.progress = Some(hook);
+        self
     }
 
     /// The system calls in use.
@@ -180,6 +191,13 @@ impl Engine {
         operation: &str,
         work: impl Fn(&PlanEntry) -> EntryReport + Sync,
     ) -> PlanReport {
+        let work = |entry: &PlanEntry| {
+            let report = work(entry);
+            if let Some(hook) = &self.progress {
+                hook(&report);
+            }
+            report
+        };
         let entries = plan.entries();
         let mut reports: Vec<Option<EntryReport>> = vec![None; entries.len()];
         let mut start = 0;

@@ -39,8 +39,8 @@ pub const FORWARDED: [i32; 6] = [
     signal_hook::consts::SIGUSR2,
 ];
 
-/// Starts `command` as `who`: groups, gid and uid set, no capabilities left (the uid
-/// change clears them), and no way back (`no_new_privs`).
+/// Starts `command` as `who`: bounding set emptied, groups, gid and uid set (the uid
+/// change clears the other capability sets), and no way back (`no_new_privs`).
 pub fn spawn_unprivileged(
     command: &[OsString],
     who: &Credentials,
@@ -61,10 +61,18 @@ pub fn spawn_unprivileged(
             PathBuf::from("/")
         });
     // SAFETY: the closure runs in the child between fork and exec and only makes system
-    // calls (setgroups, setgid, setuid, prctl) on data prepared before the fork; it does
-    // not allocate or take locks.
+    // calls (prctl, setgroups, setgid, setuid) on data prepared before the fork; it does
+    // not allocate or take locks. nix has no wrapper for PR_CAPBSET_DROP, so prctl is
+    // called directly with integer arguments only.
     unsafe {
         cmd.pre_exec(move || {
+            // Empty the capability bounding set while still privileged (CAP_SETPCAP).
+            for capability in 0..=63 {
+                if nix::libc::prctl(nix::libc::PR_CAPBSET_DROP, capability, 0, 0, 0) != 0 {
+                    // EINVAL: past the kernel's last capability.
+                    break;
+                }
+            }
             nix::unistd::setgroups(&groups)?;
             nix::unistd::setgid(gid)?;
             nix::unistd::setuid(uid)?;

@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use crate::args::OperateArgs;
-use crate::engine_setup::engine;
+use crate::engine_setup::engine_with_progress;
 use crate::error::CliError;
 use crate::plan_input::build_plan;
 use crate::report_output::{print_probes, print_report};
@@ -36,7 +36,7 @@ pub fn run(
         let _ = writeln!(err, "warning: {warning}");
     }
     let plan = request.plan;
-    let engine = engine(&plan, &args.engine);
+    let engine = engine_with_progress(&plan, &args.engine, args.output.json);
     let json = args.output.json;
     match operation {
         Operation::Mount => {

@@ -83,12 +83,13 @@ pub fn run(args: &RunArgsArgs, out: &mut dyn Write) -> Result<u8, CliError> {
         display,
         x11: args.x11,
         // Root's ids would make the container user root-equivalent: keep the image's.
+        globus: home.join(".globus").is_dir(),
         ids: Some((
             nix::unistd::getuid().as_raw(),
             nix::unistd::getgid().as_raw(),
         ))
         .filter(|(uid, _)| *uid != 0),
-        home,
+        home: home.clone(),
         user: args.user.clone(),
         root: args.root.clone(),
         command: args.command.clone(),
