@@ -6,22 +6,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: failures should panic
 
-use std::path::Path;
-use std::process::Command;
+mod common;
+
+use common::{can_run, in_namespace};
 
 fn available() -> bool {
-    let tools = ["/usr/bin/podman", "/usr/sbin/runc", "/bin/busybox"];
-    let ok = nix::unistd::geteuid().is_root()
-        && Path::new("/dev/fuse").exists()
-        && tools.iter().all(|t| Path::new(t).exists());
-    if !ok {
-        assert!(
-            std::env::var("CVMFS_REQUIRE_PRIVILEGED").map_or(true, |v| v != "1"),
-            "root, /dev/fuse, podman, runc and busybox-static are required (CVMFS_REQUIRE_PRIVILEGED=1)"
-        );
-        eprintln!("SKIPPED: needs root, /dev/fuse, podman, runc and busybox-static");
-    }
-    ok
+    can_run(&["/usr/bin/podman", "/usr/sbin/runc", "/bin/busybox"])
 }
 
 const SCRIPT: &str = r#"
@@ -100,32 +90,15 @@ fn containers_entrypoint_automounter_and_host_bind() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let output = Command::new("unshare")
-        .args([
-            "-m",
-            "--propagation",
-            "private",
-            "bash",
-            "-euo",
-            "pipefail",
-            "-c",
-            SCRIPT,
-        ])
-        .env("WORK", dir.path())
-        .env("CLI", env!("CARGO_BIN_EXE_cvmfs-cli"))
-        .env(
-            "ROOTFS_SCRIPT",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/tests/containers/rootfs.sh"),
-        )
-        .env_remove("CVMFS_MOUNTS")
-        .output()
-        .expect("unshare runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    let rootfs_script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/containers/rootfs.sh");
+    let (status, stdout, stderr) = in_namespace(
+        SCRIPT,
+        &[
+            ("WORK", dir.path().as_os_str()),
+            ("ROOTFS_SCRIPT", std::ffi::OsStr::new(rootfs_script)),
+        ],
     );
+    assert_eq!(status, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
     for line in [
         "Mounting the filesystem \"cms.cern.ch\" ... DONE",
         "pid1=cvmfs-cli",

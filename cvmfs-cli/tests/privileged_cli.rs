@@ -5,43 +5,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: failures should panic
 
-use std::path::Path;
-use std::process::Command;
+mod common;
+
+use common::{can_run, in_namespace};
 
 fn privileged() -> bool {
-    let ok = nix::unistd::geteuid().is_root() && Path::new("/dev/fuse").exists();
-    if !ok {
-        assert!(
-            std::env::var("CVMFS_REQUIRE_PRIVILEGED").map_or(true, |v| v != "1"),
-            "root and /dev/fuse are required (CVMFS_REQUIRE_PRIVILEGED=1)"
-        );
-        eprintln!("SKIPPED: needs root and /dev/fuse");
-    }
-    ok
-}
-
-/// Runs a bash script in a private mount namespace; returns (status, stdout, stderr).
-fn in_namespace(script: &str) -> (i32, String, String) {
-    let output = Command::new("unshare")
-        .args([
-            "-m",
-            "--propagation",
-            "private",
-            "bash",
-            "-euo",
-            "pipefail",
-            "-c",
-            script,
-        ])
-        .env("CLI", env!("CARGO_BIN_EXE_cvmfs-cli"))
-        .env_remove("CVMFS_MOUNTS")
-        .output()
-        .expect("unshare runs");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    can_run(&[])
 }
 
 #[test]
@@ -74,7 +43,7 @@ echo "== umount"; eval "$CLI umount $opts"
 echo "left: $(grep -c " $D/" /proc/self/mountinfo || true)"
 "#
     );
-    let (status, stdout, stderr) = in_namespace(&script);
+    let (status, stdout, stderr) = in_namespace(&script, &[]);
     assert_eq!(status, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
     let expect = [
         "Mounting the filesystem \"cms.cern.ch\" ... DONE",
@@ -131,7 +100,7 @@ setpriv --reuid=65534 --regid=65534 --clear-groups $D/bin/cvmfs-cli exec --mount
 echo "helper-exit=$?"
 "#
     );
-    let (status, stdout, stderr) = in_namespace(&script);
+    let (status, stdout, stderr) = in_namespace(&script, &[]);
     assert_eq!(status, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
     for line in ["exit=7", "left: 0", "user-exit=0", "helper-exit=2"] {
         assert!(
@@ -188,7 +157,7 @@ grep got-term $D/sig.out
 umount -R -l $D/cvmfs 2>/dev/null || true
 "#
     );
-    let (status, stdout, stderr) = in_namespace(&script);
+    let (status, stdout, stderr) = in_namespace(&script, &[]);
     assert_eq!(status, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
     for line in [
         "bad-exit=2",

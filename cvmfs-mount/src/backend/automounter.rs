@@ -6,25 +6,17 @@ use std::path::Path;
 use cvmfs_core::MountPlan;
 use cvmfs_core::plan::{MountSource, Step};
 
-use crate::backend::{MountBackend, Note, Requirement, bind, unsupported};
+use crate::backend::{MountBackend, Note, Requirement, bind, source_table, unsupported};
 use crate::error::MountError;
-use crate::mount_table::{TableText, path_bytes};
-use crate::sys::{MountOps, PathKind};
+use crate::mount_table::path_bytes;
+use crate::sys::MountOps;
 
 /// Binds an automounter's shared directory.
 #[derive(Debug, Clone, Default)]
 pub struct AutomounterBackend;
 
 fn check_shared(ops: &dyn MountOps, shared_dir: &Path) -> Result<(), MountError> {
-    match ops.lstat(shared_dir) {
-        Ok(PathKind::Directory) => {}
-        _ => {
-            return Err(MountError::SourceMissing {
-                path: shared_dir.to_owned(),
-            });
-        }
-    }
-    let text = TableText::read(ops)?;
+    let text = source_table(ops, shared_dir)?;
     let table = text.parse()?;
     let propagation = table
         .serving(path_bytes(shared_dir))

@@ -6,10 +6,10 @@ use std::path::Path;
 use cvmfs_core::MountPlan;
 use cvmfs_core::plan::{MountSource, Step};
 
-use crate::backend::{MountBackend, Note, Requirement, bind, unsupported};
+use crate::backend::{MountBackend, Note, Requirement, bind, source_table, unsupported};
 use crate::error::MountError;
-use crate::mount_table::{TableText, path_bytes};
-use crate::sys::{MountOps, PathKind};
+use crate::mount_table::path_bytes;
+use crate::sys::MountOps;
 
 /// Binds from a host directory.
 #[derive(Debug, Clone, Default)]
@@ -25,15 +25,7 @@ impl HostBindBackend {
         source: &Path,
         recursive: bool,
     ) -> Result<Vec<String>, MountError> {
-        match ops.lstat(source) {
-            Ok(PathKind::Directory) => {}
-            _ => {
-                return Err(MountError::SourceMissing {
-                    path: source.to_owned(),
-                });
-            }
-        }
-        let text = TableText::read(ops)?;
+        let text = source_table(ops, source)?;
         let table = text.parse()?;
         let mut notes = Vec::new();
         if recursive {

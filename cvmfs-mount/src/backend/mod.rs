@@ -134,6 +134,19 @@ pub fn backend_for(
     }
 }
 
+/// Reads the mount table after making sure a bind source is a directory.
+pub(crate) fn source_table(
+    ops: &dyn MountOps,
+    source: &Path,
+) -> Result<crate::mount_table::TableText, MountError> {
+    match ops.lstat(source) {
+        Ok(crate::sys::PathKind::Directory) => crate::mount_table::TableText::read(ops),
+        _ => Err(MountError::SourceMissing {
+            path: source.to_owned(),
+        }),
+    }
+}
+
 /// Bind-mounts `source` on `target` (no propagation flags: those come in their own call).
 pub(crate) fn bind(
     ops: &dyn MountOps,

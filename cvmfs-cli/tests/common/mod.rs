@@ -1,0 +1,50 @@
+//! Helpers shared by the CLI's privileged test files.
+
+use std::ffi::OsStr;
+use std::path::Path;
+use std::process::Command;
+
+/// Whether the machine has root, `/dev/fuse` and `tools`; says so when it skips, and
+/// fails instead when CVMFS_REQUIRE_PRIVILEGED=1 (CI).
+pub fn can_run(tools: &[&str]) -> bool {
+    let ok = nix::unistd::geteuid().is_root()
+        && Path::new("/dev/fuse").exists()
+        && tools.iter().all(|t| Path::new(t).exists());
+    if !ok {
+        let needs = format!("root, /dev/fuse and {tools:?}");
+        assert!(
+            std::env::var("CVMFS_REQUIRE_PRIVILEGED").map_or(true, |v| v != "1"),
+            "{needs} are required (CVMFS_REQUIRE_PRIVILEGED=1)"
+        );
+        eprintln!("SKIPPED: needs {needs}");
+    }
+    ok
+}
+
+/// Runs a bash script (`-euo pipefail`) in a private mount namespace with `CLI` set to the
+/// binary under test and the given extra variables; returns (status, stdout, stderr).
+pub fn in_namespace(script: &str, vars: &[(&str, &OsStr)]) -> (i32, String, String) {
+    let mut command = Command::new("unshare");
+    command
+        .args([
+            "-m",
+            "--propagation",
+            "private",
+            "bash",
+            "-euo",
+            "pipefail",
+            "-c",
+            script,
+        ])
+        .env("CLI", env!("CARGO_BIN_EXE_cvmfs-cli"))
+        .env_remove("CVMFS_MOUNTS");
+    for (name, value) in vars {
+        command.env(name, value);
+    }
+    let output = command.output().expect("unshare runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
