@@ -1,0 +1,84 @@
+//! The exception hierarchy; messages are the Rust messages.
+
+use pyo3::create_exception;
+use pyo3::exceptions::PyException;
+use pyo3::prelude::*;
+
+use cvmfs_core::CoreError;
+use cvmfs_mount::MountError;
+
+create_exception!(
+    cvmfs_mount,
+    CvmfsError,
+    PyException,
+    "Base class of every cvmfs_mount error."
+);
+create_exception!(
+    cvmfs_mount,
+    InvalidInputError,
+    CvmfsError,
+    "Bad input: nothing was changed."
+);
+create_exception!(
+    cvmfs_mount,
+    MountFailedError,
+    CvmfsError,
+    "Mounting, unmounting or repairing failed."
+);
+create_exception!(
+    cvmfs_mount,
+    ProbeTimeoutError,
+    CvmfsError,
+    "A repository did not answer in time (hung)."
+);
+create_exception!(
+    cvmfs_mount,
+    PermissionDeniedError,
+    CvmfsError,
+    "Not allowed to mount here."
+);
+
+/// Adds the exception types to the module.
+pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = module.py();
+    module.add("CvmfsError", py.get_type::<CvmfsError>())?;
+    module.add("InvalidInputError", py.get_type::<InvalidInputError>())?;
+    module.add("MountFailedError", py.get_type::<MountFailedError>())?;
+    module.add("ProbeTimeoutError", py.get_type::<ProbeTimeoutError>())?;
+    module.add(
+        "PermissionDeniedError",
+        py.get_type::<PermissionDeniedError>(),
+    )?;
+    Ok(())
+}
+
+/// A core error as `InvalidInputError`.
+pub fn invalid(err: &CoreError) -> PyErr {
+    InvalidInputError::new_err(err.to_string())
+}
+
+/// Whether an engine error means missing privileges.
+fn is_permission(err: &MountError) -> bool {
+    use nix::errno::Errno;
+    let text = err.to_string();
+    matches!(
+        err,
+        MountError::Bind {
+            errno: Errno::EPERM | Errno::EACCES,
+            ..
+        } | MountError::CreateMountpoint {
+            errno: Errno::EPERM | Errno::EACCES,
+            ..
+        }
+    ) || text.contains("Permission denied")
+        || text.contains("Operation not permitted")
+}
+
+/// An engine error as `PermissionDeniedError` or `MountFailedError`.
+pub fn failed(err: &MountError) -> PyErr {
+    if is_permission(err) {
+        PermissionDeniedError::new_err(err.to_string())
+    } else {
+        MountFailedError::new_err(err.to_string())
+    }
+}

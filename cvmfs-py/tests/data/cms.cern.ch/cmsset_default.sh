@@ -1,0 +1,1 @@
+export CMS_PATH=/cvmfs/cms.cern.ch

@@ -1,0 +1,107 @@
+import os
+import pathlib
+
+import pytest
+
+import cvmfs_mount as cm
+from conftest import DATA, require_mounting
+
+
+def test_snapshot_fixture_serves_directories_as_repositories():
+    require_mounting()
+    with cm.snapshot({"cms": DATA / "cms.cern.ch"}) as root:
+        repo = root / "cms.cern.ch"
+        assert (repo / "README").read_text() == "this is cms.cern.ch\n"
+        assert (repo / "sub" / "file.txt").read_text() == "nested\n"
+        assert os.getxattr(repo, "user.fqrn") == b"cms.cern.ch"
+        with pytest.raises(OSError):
+            (repo / "new").write_text("x")
+    assert not (root / "cms.cern.ch").exists()
+
+
+def test_snapshot_rejects_missing_directories():
+    with pytest.raises(cm.InvalidInputError, match="is not a directory"):
+        with cm.snapshot({"cms.cern.ch": DATA / "missing"}):
+            pass
+
+
+def test_operations_through_the_engine_and_the_context_manager(tmp_path):
+    require_mounting()
+    plan = cm.MountPlan("cms", backend="snapshot", source=str(DATA), root=str(tmp_path / "cvmfs"))
+    with cm.mounted(plan) as results:
+        assert [r.outcome for r in results] == ["mounted"]
+        health = cm.check(plan)
+        assert health[0].healthy and health[0].pid is not None
+        assert (tmp_path / "cvmfs" / "cms.cern.ch" / "README").read_text() == "this is cms.cern.ch\n"
+        assert [r.outcome for r in cm.repair(plan)] == ["healthy"]
+    assert cm.probe(plan)[0].state == "not-mounted"
+    with pytest.raises(cm.MountFailedError, match="not mounted"):
+        cm.check(plan)
+
+
+def test_the_context_manager_unmounts_when_the_block_raises(tmp_path):
+    require_mounting()
+    plan = cm.MountPlan("cms", backend="snapshot", source=str(DATA), root=str(tmp_path / "cvmfs"))
+    with pytest.raises(RuntimeError):
+        with cm.mounted(plan):
+            raise RuntimeError("boom")
+    assert cm.probe(plan)[0].state == "not-mounted"
+
+
+def test_a_failing_repository_raises_after_unmounting_the_others(tmp_path):
+    require_mounting()
+    plan = cm.MountPlan("cms atlas", backend="snapshot", source=str(DATA), root=str(tmp_path / "cvmfs"))
+    with pytest.raises(cm.MountFailedError, match="atlas.cern.ch"):
+        with cm.mounted(plan):
+            pass
+    assert all(p.state == "not-mounted" for p in cm.probe(plan))
+
+
+def test_unprivileged_users_get_a_user_namespace():
+    """The fixture as an unprivileged user (nobody), through a user namespace."""
+    require_mounting()
+    try:
+        private = os.readlink("/proc/self/ns/mnt") != os.readlink(f"/proc/{os.getppid()}/ns/mnt")
+    except OSError:
+        private = False
+    if not private:
+        pytest.skip("needs a private mount namespace (run pytest under unshare -m) to lend nobody /dev/fuse")
+    import stat
+    import subprocess
+    import sys
+    import tempfile
+
+    # pytest's own temporary directories are private to root: nobody needs its own.
+    holder = tempfile.TemporaryDirectory(prefix="cvmfs-nobody-")
+    tmp_path = pathlib.Path(holder.name)
+    tmp_path.chmod(0o755)
+
+    # nobody must be able to open /dev/fuse (0666, the Debian default); this machine may
+    # have it 0600, so a node of the same device is bound over it, in this namespace only.
+    node = tmp_path / "fuse"
+    os.mknod(node, 0o666 | stat.S_IFCHR, os.makedev(10, 229))
+    os.chmod(node, 0o666)
+    subprocess.run(["mount", "--bind", str(node), "/dev/fuse"], check=True)
+    try:
+        data = tmp_path / "data"
+        (data / "cms.cern.ch").mkdir(parents=True)
+        (data / "cms.cern.ch" / "README").write_text("served to nobody\n")
+        for path in [tmp_path, data, data / "cms.cern.ch", data / "cms.cern.ch" / "README"]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        script = (
+            "import cvmfs_mount as cm\n"
+            f"with cm.snapshot({{'cms.cern.ch': {str(data / 'cms.cern.ch')!r}}}) as root:\n"
+            "    print((root / 'cms.cern.ch' / 'README').read_text(), end='')\n"
+        )
+        result = subprocess.run(
+            ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c", script],
+            capture_output=True,
+            text=True,
+            cwd="/",
+            env={**os.environ, "TMPDIR": str(tmp_path)},
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stdout == "served to nobody\n"
+    finally:
+        subprocess.run(["umount", "/dev/fuse"], check=False)
+        holder.cleanup()
