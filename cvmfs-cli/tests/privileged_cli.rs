@@ -195,3 +195,40 @@ umount -R -l $D/cvmfs 2>/dev/null || true
         "{stderr}"
     );
 }
+
+#[test]
+fn check_returns_on_a_hung_repository_and_repair_fixes_it() {
+    if !privileged() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display();
+    let script = format!(
+        r#"
+D={d}
+mkdir -p $D/snap/cms.cern.ch
+opts="--mounts cms --source $D/snap --root $D/cvmfs --probe-timeout-ms 500"
+eval "$CLI mount $opts" > /dev/null
+pid=$(eval "$CLI check $opts --json" | grep -o '"pid": [0-9]*' | grep -o '[0-9]*$')
+kill -USR1 "$pid"; sleep 0.1
+# The process must end, not only print: timeout would answer 124 if it did not.
+set +e; timeout 20 $CLI check $opts; echo "check-status=$?"; set -e
+eval "$CLI repair $opts"
+eval "$CLI check $opts" > /dev/null && echo "healthy again"
+eval "$CLI umount $opts" > /dev/null
+"#
+    );
+    let (status, stdout, stderr) = in_namespace(&script, &[]);
+    assert_eq!(status, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    for line in [
+        "hung (no answer within 500 ms)",
+        "check-status=3",
+        "REPAIRED",
+        "healthy again",
+    ] {
+        assert!(
+            stdout.contains(line),
+            "missing {line:?} in:\n{stdout}\nstderr:\n{stderr}"
+        );
+    }
+}

@@ -54,9 +54,7 @@ pub fn run(
         Operation::Unmount => print_report(&engine.unmount(&plan), json, out),
         Operation::Repair => print_report(&engine.repair(&plan), json, out),
         Operation::Check => {
-            let results = engine
-                .probe(&plan)
-                .map_err(|source| CliError::Engine { source })?;
+            let results = crate::probe_child::probe_in_child(&engine, &plan)?;
             print_probes(&results, json, out)
         }
     }
