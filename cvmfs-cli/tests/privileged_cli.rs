@@ -222,7 +222,7 @@ eval "$CLI umount $opts" > /dev/null
     assert_eq!(status, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
     for line in [
         "hung (no answer within 500 ms)",
-        "check-status=3",
+        "check-status=4",
         "REPAIRED",
         "healthy again",
     ] {
