@@ -144,6 +144,19 @@ fn engine(
     ))
 }
 
+/// Runs one engine operation on the plan with the GIL released.
+fn operate(
+    py: Python<'_>,
+    plan: &MountPlan,
+    probe_timeout_ms: u64,
+    helper: Option<PathBuf>,
+    operation: fn(&Engine, &cvmfs_core::MountPlan) -> PlanReport,
+) -> PyResult<Vec<EntryResult>> {
+    let engine = engine(py, plan, probe_timeout_ms, helper)?;
+    let inner = plan.inner.clone();
+    Ok(entries(&py.detach(move || operation(&engine, &inner))))
+}
+
 /// Mounts the plan; returns one result per entry (failures are results, not exceptions).
 #[pyfunction]
 #[pyo3(signature = (plan, probe_timeout_ms = 2000, helper = None))]
@@ -153,18 +166,14 @@ fn mount(
     probe_timeout_ms: u64,
     helper: Option<PathBuf>,
 ) -> PyResult<Vec<EntryResult>> {
-    let engine = engine(py, plan, probe_timeout_ms, helper)?;
-    let inner = plan.inner.clone();
-    Ok(entries(&py.detach(move || engine.mount(&inner))))
+    operate(py, plan, probe_timeout_ms, helper, Engine::mount)
 }
 
 /// Unmounts the plan in reverse order.
 #[pyfunction]
 #[pyo3(signature = (plan, probe_timeout_ms = 2000))]
 fn unmount(py: Python<'_>, plan: &MountPlan, probe_timeout_ms: u64) -> PyResult<Vec<EntryResult>> {
-    let engine = engine(py, plan, probe_timeout_ms, None)?;
-    let inner = plan.inner.clone();
-    Ok(entries(&py.detach(move || engine.unmount(&inner))))
+    operate(py, plan, probe_timeout_ms, None, Engine::unmount)
 }
 
 /// Repairs dead, hung and missing mounts; healthy ones are not touched.
@@ -176,9 +185,7 @@ fn repair(
     probe_timeout_ms: u64,
     helper: Option<PathBuf>,
 ) -> PyResult<Vec<EntryResult>> {
-    let engine = engine(py, plan, probe_timeout_ms, helper)?;
-    let inner = plan.inner.clone();
-    Ok(entries(&py.detach(move || engine.repair(&inner))))
+    operate(py, plan, probe_timeout_ms, helper, Engine::repair)
 }
 
 /// Probes every repository of the plan, each within `timeout_ms`.
