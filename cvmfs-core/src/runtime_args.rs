@@ -185,6 +185,34 @@ pub fn render(request: &RunRequest) -> Result<Rendered, CoreError> {
     })
 }
 
+/// The binds a host-provided setup needs, as (source, target, option): the whole
+/// directory rslave, or each repository read-only. Empty for in-container mounting.
+fn host_binds(
+    provision: &Provision,
+    root: &std::path::Path,
+) -> Vec<(String, String, &'static str)> {
+    let root = path(root);
+    match provision {
+        Provision::InContainer => Vec::new(),
+        Provision::HostRoot { host_root: dir } | Provision::Automounter { host_dir: dir } => {
+            vec![(path(dir), root, "rslave")]
+        }
+        Provision::HostPerRepository {
+            host_root,
+            repositories,
+        } => repositories
+            .iter()
+            .map(|fqrn| {
+                (
+                    format!("{}/{fqrn}", path(host_root)),
+                    format!("{root}/{fqrn}"),
+                    "ro",
+                )
+            })
+            .collect(),
+    }
+}
+
 fn engine_argv(r: &RunRequest) -> Vec<String> {
     let mut a: Vec<String> = vec![r.runtime.to_string(), "run".into()];
     if r.command.is_empty() {
@@ -194,7 +222,6 @@ fn engine_argv(r: &RunRequest) -> Vec<String> {
         Some(name) => a.extend(["--name".into(), name.clone()]),
         None => a.push("--rm".into()),
     }
-    let root = path(&r.root);
     match &r.provision {
         Provision::InContainer => {
             a.extend(
@@ -210,22 +237,10 @@ fn engine_argv(r: &RunRequest) -> Vec<String> {
             );
             a.extend(["-e".into(), format!("CVMFS_MOUNTS={}", r.mounts)]);
         }
-        Provision::HostRoot { host_root } => {
-            a.extend(["-v".into(), format!("{}:{root}:rslave", path(host_root))])
-        }
-        Provision::HostPerRepository {
-            host_root,
-            repositories,
-        } => {
-            for fqrn in repositories {
-                a.extend([
-                    "-v".into(),
-                    format!("{}/{fqrn}:{root}/{fqrn}:ro", path(host_root)),
-                ]);
+        host => {
+            for (source, target, option) in host_binds(host, &r.root) {
+                a.extend(["-v".into(), format!("{source}:{target}:{option}")]);
             }
-        }
-        Provision::Automounter { host_dir } => {
-            a.extend(["-v".into(), format!("{}:{root}:rslave", path(host_dir))])
         }
     }
     if let Some((uid, gid)) = r.ids {
@@ -304,22 +319,12 @@ fn apptainer_argv(r: &RunRequest) -> Vec<String> {
                 ]);
             }
         }
-        Provision::HostRoot { host_root } => {
-            a.extend(["--bind".into(), format!("{}:{root}", path(host_root))])
-        }
-        Provision::HostPerRepository {
-            host_root,
-            repositories,
-        } => {
-            for fqrn in repositories {
-                a.extend([
-                    "--bind".into(),
-                    format!("{}/{fqrn}:{root}/{fqrn}:ro", path(host_root)),
-                ]);
+        host => {
+            // Apptainer binds take no propagation option: only read-only carries over.
+            for (source, target, option) in host_binds(host, &r.root) {
+                let read_only = if option == "ro" { ":ro" } else { "" };
+                a.extend(["--bind".into(), format!("{source}:{target}{read_only}")]);
             }
-        }
-        Provision::Automounter { host_dir } => {
-            a.extend(["--bind".into(), format!("{}:{root}", path(host_dir))])
         }
     }
     if let Some((local, remote)) = &r.extra_bind {
