@@ -523,7 +523,7 @@ impl Engine {
 
     /// Whether the visible mount at `target` has the shape this entry mounts.
     fn ours_at(&self, entry: &PlanEntry) -> Result<Option<bool>, MountError> {
-        let text = TableText::read(self.ops.as_ref())?;
+        let mut text = TableText::read(self.ops.as_ref())?;
         let table = text.parse()?;
         Ok(table.visible_at(path_bytes(entry.target())).map(|mount| {
             match entry_expectation(entry) {

@@ -19,9 +19,11 @@ impl TableText {
             .map_err(|source| MountError::ReadMountTable { source })
     }
 
-    /// Parses the table (borrowing from this reading).
-    pub fn parse(&self) -> Result<MountTable<'_>, MountError> {
-        MountTable::parse(&self.0).map_err(|source| MountError::ParseMountTable { source })
+    /// Parses the table, decoding escapes inside this reading and borrowing from it: the
+    /// table's vector is the only allocation.
+    pub fn parse(&mut self) -> Result<MountTable<'_>, MountError> {
+        MountTable::parse_in_place(&mut self.0)
+            .map_err(|source| MountError::ParseMountTable { source })
     }
 }
 

@@ -134,7 +134,7 @@ pub fn probe_all(
     timeout: Duration,
 ) -> Result<Vec<ProbeResult>, MountError> {
     let start = Instant::now();
-    let text = TableText::read(ops.as_ref())?;
+    let mut text = TableText::read(ops.as_ref())?;
     let table = text.parse()?;
     let deadline = start + timeout;
     let mut pending = Vec::with_capacity(targets.len());

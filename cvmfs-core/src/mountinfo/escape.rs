@@ -31,6 +31,37 @@ pub fn decode(field: &[u8]) -> Cow<'_, [u8]> {
     Cow::Owned(out)
 }
 
+/// Decodes like [`decode`], writing the result over the start of `field` (it is never
+/// longer than the input); returns the decoded length.
+///
+/// ```
+/// use cvmfs_core::mountinfo::decode_in_place;
+/// let mut field = *b"/a\\040b";
+/// let len = decode_in_place(&mut field);
+/// assert_eq!(&field[..len], b"/a b");
+/// ```
+pub fn decode_in_place(field: &mut [u8]) -> usize {
+    let (mut read, mut write) = (0, 0);
+    while read < field.len() {
+        let escaped = match field[read] {
+            b'\\' => field.get(read + 1..read + 4).and_then(octal_byte),
+            _ => None,
+        };
+        match escaped {
+            Some(value) => {
+                field[write] = value;
+                read += 4;
+            }
+            None => {
+                field[write] = field[read];
+                read += 1;
+            }
+        }
+        write += 1;
+    }
+    write
+}
+
 fn octal_byte(digits: &[u8]) -> Option<u8> {
     let mut value: u16 = 0;
     for &d in digits {
@@ -71,6 +102,16 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn decoding_in_place_matches_decoding(field in proptest::collection::vec(
+            prop_oneof![Just(b'\\'), Just(b'0'), Just(b'4'), Just(b'7'), Just(b'8'), any::<u8>()],
+            0..48,
+        )) {
+            let mut copy = field.clone();
+            let len = decode_in_place(&mut copy);
+            prop_assert_eq!(&copy[..len], &*decode(&field));
+        }
+
         #[test]
         fn encode_decode_round_trip(raw in proptest::collection::vec(any::<u8>(), 0..64)) {
             let encoded = encode(&raw);

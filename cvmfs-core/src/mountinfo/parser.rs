@@ -5,17 +5,75 @@
 //! so the three fields after the ` - ` separator are found from the end of the line: that
 //! stays right whatever optional fields come before, and an empty source is two spaces.
 
+use std::borrow::Cow;
+use std::ops::Range;
+
 use crate::error::CoreError;
 use crate::mountinfo::entry::MountInfo;
-use crate::mountinfo::escape::decode;
+use crate::mountinfo::escape::{decode, decode_in_place};
 
-/// Parses one line (without its newline); `number` is its 1-based line number for errors.
-pub fn parse_line(line: &[u8], number: usize) -> Result<MountInfo<'_>, CoreError> {
-    let fail = |reason: &'static str| CoreError::MalformedMountinfo {
+/// Where each field of one line is, and the fields already converted to numbers.
+struct Located {
+    mount_id: u32,
+    parent_id: u32,
+    major: u32,
+    minor: u32,
+    root: Range<usize>,
+    mount_point: Range<usize>,
+    mount_options: Range<usize>,
+    optional_fields: Range<usize>,
+    shared: Option<u32>,
+    master: Option<u32>,
+    propagate_from: Option<u32>,
+    unbindable: bool,
+    fs_type: Range<usize>,
+    source: Range<usize>,
+    super_options: Range<usize>,
+}
+
+impl Located {
+    /// The fields that may hold `\NNN` escapes.
+    fn escapable(&mut self) -> [&mut Range<usize>; 4] {
+        [
+            &mut self.root,
+            &mut self.mount_point,
+            &mut self.fs_type,
+            &mut self.source,
+        ]
+    }
+
+    /// The entry, with `field` turning each escapable range into its decoded bytes.
+    fn entry<'a>(self, line: &'a [u8], field: impl Fn(&'a [u8]) -> Cow<'a, [u8]>) -> MountInfo<'a> {
+        MountInfo {
+            mount_id: self.mount_id,
+            parent_id: self.parent_id,
+            major: self.major,
+            minor: self.minor,
+            root: field(&line[self.root]),
+            mount_point: field(&line[self.mount_point]),
+            mount_options: &line[self.mount_options],
+            optional_fields: &line[self.optional_fields],
+            shared: self.shared,
+            master: self.master,
+            propagate_from: self.propagate_from,
+            unbindable: self.unbindable,
+            fs_type: field(&line[self.fs_type]),
+            source: field(&line[self.source]),
+            super_options: &line[self.super_options],
+        }
+    }
+}
+
+fn malformed(line: &[u8], number: usize, reason: &'static str) -> CoreError {
+    CoreError::MalformedMountinfo {
         line: number,
         reason,
         text: String::from_utf8_lossy(line).into_owned(),
-    };
+    }
+}
+
+fn locate(line: &[u8], number: usize) -> Result<Located, CoreError> {
+    let fail = |reason: &'static str| malformed(line, number, reason);
     // The last three separators delimit superopts, source and fstype.
     let space_before = |end: usize| memchr::memrchr(b' ', &line[..end]);
     let p3 = space_before(line.len()).ok_or_else(|| fail("too few fields"))?;
@@ -24,28 +82,24 @@ pub fn parse_line(line: &[u8], number: usize) -> Result<MountInfo<'_>, CoreError
     if p1 < 2 || line[p1 - 1] != b'-' || line[p1 - 2] != b' ' {
         return Err(fail("no ' - ' separator before the last three fields"));
     }
-    let super_options = &line[p3 + 1..];
-    let source = &line[p2 + 1..p3];
-    let fs_type = &line[p1 + 1..p2];
 
-    let mut rest = &line[..p1 - 2];
+    let head_end = p1 - 2;
+    let mut at = 0;
     let mut next = |what: &'static str| {
-        let (field, after) = match memchr::memchr(b' ', rest) {
-            Some(i) => (&rest[..i], &rest[i + 1..]),
-            None => (rest, &rest[rest.len()..]),
-        };
-        rest = after;
+        let end = memchr::memchr(b' ', &line[at..head_end]).map_or(head_end, |i| at + i);
+        let field = at..end;
+        at = (end + 1).min(head_end);
         if field.is_empty() {
             Err(fail(what))
         } else {
             Ok(field)
         }
     };
-    let mount_id =
-        number_field(next("missing mount id")?).ok_or_else(|| fail("mount id is not a number"))?;
-    let parent_id = number_field(next("missing parent id")?)
-        .ok_or_else(|| fail("parent id is not a number"))?;
-    let device = next("missing major:minor")?;
+    let number_at =
+        |range: Range<usize>, reason| number_field(&line[range]).ok_or_else(|| fail(reason));
+    let mount_id = number_at(next("missing mount id")?, "mount id is not a number")?;
+    let parent_id = number_at(next("missing parent id")?, "parent id is not a number")?;
+    let device = &line[next("missing major:minor")?];
     let (major, minor) = device
         .iter()
         .position(|&b| b == b':')
@@ -59,10 +113,10 @@ pub fn parse_line(line: &[u8], number: usize) -> Result<MountInfo<'_>, CoreError
     let root = next("missing root")?;
     let mount_point = next("missing mount point")?;
     let mount_options = next("missing mount options")?;
-    let optional_fields = rest;
+    let optional_fields = at..head_end;
 
     let (mut shared, mut master, mut propagate_from, mut unbindable) = (None, None, None, false);
-    for tag in optional_fields
+    for tag in line[optional_fields.clone()]
         .split(|&b| b == b' ')
         .filter(|t| !t.is_empty())
     {
@@ -78,26 +132,48 @@ pub fn parse_line(line: &[u8], number: usize) -> Result<MountInfo<'_>, CoreError
         }
         // Unknown tags are tolerated; they stay visible in `optional_fields`.
     }
-    if fs_type.is_empty() {
+    if p2 == p1 + 1 {
         return Err(fail("empty filesystem type"));
     }
-    Ok(MountInfo {
+    Ok(Located {
         mount_id,
         parent_id,
         major,
         minor,
-        root: decode(root),
-        mount_point: decode(mount_point),
+        root,
+        mount_point,
         mount_options,
         optional_fields,
         shared,
         master,
         propagate_from,
         unbindable,
-        fs_type: decode(fs_type),
-        source: decode(source),
-        super_options,
+        fs_type: p1 + 1..p2,
+        source: p2 + 1..p3,
+        super_options: p3 + 1..line.len(),
     })
+}
+
+/// Parses one line (without its newline); `number` is its 1-based line number for errors.
+/// A field holding an escape is decoded into its own allocation; see
+/// [`parse_line_in_place`] for the variant that never allocates.
+pub fn parse_line(line: &[u8], number: usize) -> Result<MountInfo<'_>, CoreError> {
+    Ok(locate(line, number)?.entry(line, decode))
+}
+
+/// Parses one line like [`parse_line`], decoding escapes inside `line` itself: a decoded
+/// field is never longer than its escaped form, so it is written over it and every field
+/// of the result borrows from `line`. No allocation at all.
+pub fn parse_line_in_place(line: &mut [u8], number: usize) -> Result<MountInfo<'_>, CoreError> {
+    let mut at = locate(line, number)?;
+    for range in at.escapable() {
+        let field = &mut line[range.clone()];
+        if memchr::memchr(b'\\', field).is_some() {
+            range.end = range.start + decode_in_place(field);
+        }
+    }
+    let line: &[u8] = line;
+    Ok(at.entry(line, Cow::Borrowed))
 }
 
 /// Parses decimal digits into a `u32` without allocating.
@@ -129,6 +205,25 @@ pub fn parse_lines(text: &[u8]) -> Result<Vec<MountInfo<'_>>, CoreError> {
             mounts.push(parse_line(line, number)?);
         }
         start = end + 1;
+    }
+    Ok(mounts)
+}
+
+/// Parses every non-empty line like [`parse_lines`], decoding escapes inside `text`: the
+/// result vector is the only allocation, whatever the lines hold.
+pub fn parse_lines_in_place(text: &mut [u8]) -> Result<Vec<MountInfo<'_>>, CoreError> {
+    let mut mounts = Vec::with_capacity(memchr::memchr_iter(b'\n', text).count() + 1);
+    let mut rest = text;
+    let mut number = 0;
+    while !rest.is_empty() {
+        number += 1;
+        let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+        let (line, tail) = std::mem::take(&mut rest).split_at_mut(end);
+        // `tail` starts with the newline, or is empty at the end of the text.
+        rest = tail.get_mut(1..).unwrap_or_default();
+        if !line.is_empty() {
+            mounts.push(parse_line_in_place(line, number)?);
+        }
     }
     Ok(mounts)
 }

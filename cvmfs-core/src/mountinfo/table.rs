@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::error::CoreError;
 use crate::mountinfo::entry::MountInfo;
-use crate::mountinfo::parser::parse_lines;
+use crate::mountinfo::parser::{parse_lines, parse_lines_in_place};
 
 /// Every mount of one mount namespace, in table order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -27,6 +27,22 @@ impl<'a> MountTable<'a> {
     pub fn parse(text: &'a [u8]) -> Result<Self, CoreError> {
         Ok(Self {
             mounts: parse_lines(text)?,
+        })
+    }
+
+    /// Parses mountinfo text like [`MountTable::parse`], decoding `\NNN` escapes inside
+    /// `text` (which is left holding decoded fields): the result vector is the only
+    /// allocation. For callers that own the bytes they just read.
+    ///
+    /// ```
+    /// use cvmfs_core::MountTable;
+    /// let mut text = b"30 1 0:52 / /cvmfs/a\\040b ro - fuse cvmfs2 ro\n".to_vec();
+    /// let table = MountTable::parse_in_place(&mut text).unwrap();
+    /// assert_eq!(&*table.mounts()[0].mount_point, b"/cvmfs/a b");
+    /// ```
+    pub fn parse_in_place(text: &'a mut [u8]) -> Result<Self, CoreError> {
+        Ok(Self {
+            mounts: parse_lines_in_place(text)?,
         })
     }
 
@@ -139,6 +155,8 @@ impl<'a> MountTable<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::borrow::Cow;
+
     use crate::mountinfo::MountPropagation;
     use crate::mountinfo::encode;
     use proptest::prelude::*;
@@ -287,6 +305,24 @@ mod tests {
             prop_assert_eq!(&*parsed.mount_point, &mount_point[..]);
             prop_assert_eq!(&*parsed.source, &source[..]);
             prop_assert_eq!(parsed.minor, 77);
+            let mut buffer = line.clone();
+            let in_place = crate::mountinfo::parse_line_in_place(&mut buffer, 1).unwrap();
+            prop_assert_eq!(&in_place, &parsed);
+            prop_assert!(matches!(in_place.mount_point, Cow::Borrowed(_)));
+            prop_assert!(matches!(in_place.source, Cow::Borrowed(_)));
+        }
+
+        /// Both parsers agree on any text: the same mounts or the same error.
+        #[test]
+        fn parsing_in_place_agrees(lines in proptest::collection::vec(
+            "[0-9]{1,3} [0-9]{1,3} [0-9]{1,2}:[0-9]{1,3} [/a\\\\0-7 ]{1,12} [/a-z\\\\0-7 ]{1,16} r[ow]( shared:[0-9x]| master:[0-9]| unbindable){0,2} -( [a-z\\\\0-7]{0,6}){2,3}",
+            0..6,
+        )) {
+            let text = lines.join("\n").into_bytes();
+            let copied = MountTable::parse(&text);
+            let mut buffer = text.clone();
+            let in_place = MountTable::parse_in_place(&mut buffer);
+            prop_assert_eq!(format!("{copied:?}"), format!("{in_place:?}"));
         }
 
         #[test]
@@ -295,6 +331,9 @@ mod tests {
                 let _ = table.serving(b"/cvmfs/cms.cern.ch");
                 let _ = table.mounts_under(b"/");
             }
+            let copied = format!("{:?}", MountTable::parse(&text));
+            let mut buffer = text.clone();
+            prop_assert_eq!(copied, format!("{:?}", MountTable::parse_in_place(&mut buffer)));
         }
     }
 }

@@ -16,7 +16,7 @@ use crate::sys::MountOps;
 pub struct AutomounterBackend;
 
 fn check_shared(ops: &dyn MountOps, shared_dir: &Path) -> Result<(), MountError> {
-    let text = source_table(ops, shared_dir)?;
+    let mut text = source_table(ops, shared_dir)?;
     let table = text.parse()?;
     let propagation = table
         .serving(path_bytes(shared_dir))

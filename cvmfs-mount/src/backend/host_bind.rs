@@ -25,7 +25,7 @@ impl HostBindBackend {
         source: &Path,
         recursive: bool,
     ) -> Result<Vec<String>, MountError> {
-        let text = source_table(ops, source)?;
+        let mut text = source_table(ops, source)?;
         let table = text.parse()?;
         let mut notes = Vec::new();
         if recursive {
