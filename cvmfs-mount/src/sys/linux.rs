@@ -127,7 +127,11 @@ impl MountOps for LinuxOps {
     }
 
     fn mountinfo(&self) -> io::Result<Vec<u8>> {
-        std::fs::read("/proc/thread-self/mountinfo")
+        // procfs reports a size of 0, so `fs::read` would start from a tiny buffer and
+        // double it read by read; 64 KiB holds a few hundred mounts in one read.
+        let mut text = Vec::with_capacity(64 * 1024);
+        std::fs::File::open("/proc/thread-self/mountinfo")?.read_to_end(&mut text)?;
+        Ok(text)
     }
 
     fn run_program(
