@@ -19,11 +19,13 @@ for tool in hyperfine setpriv python3; do
 done
 cargo build --release -q -p cvmfs-cli -p cvmfs-mount --bins --target-dir "$top/target/bench"
 # The same CLI linked statically (static-pie): what start-up costs without the dynamic loader.
+# An explicit --target keeps the flag away from build scripts and proc-macros.
+host=$(rustc -vV | sed -n 's/^host: //p')
 RUSTFLAGS="-C target-feature=+crt-static" cargo build --release -q -p cvmfs-cli \
-    --target x86_64-unknown-linux-gnu --target-dir "$top/target/bench-static"
+    --target "$host" --target-dir "$top/target/bench-static"
 bin=$top/target/bench/release
 CLI=$bin/cvmfs-cli
-STATIC_CLI=$top/target/bench-static/x86_64-unknown-linux-gnu/release/cvmfs-cli
+STATIC_CLI=$top/target/bench-static/$host/release/cvmfs-cli
 {
     echo "date: $(date -u +%Y-%m-%dT%H:%MZ)"
     echo "kernel: $(uname -r)"
