@@ -19,6 +19,14 @@ fn plan(selection: &str, backend: Backend, options: &PlanOptions) -> MountPlan {
     MountPlan::build(&selection, &catalog, backend, options).unwrap()
 }
 
+/// A plan of `selection` served from snapshots under `/srv/snap`, default options.
+fn snapshot_plan(selection: &str) -> MountPlan {
+    let backend = Backend::Snapshot {
+        source_dir: p("/srv/snap"),
+    };
+    plan(selection, backend, &PlanOptions::default())
+}
+
 fn options() -> EngineOptions {
     EngineOptions {
         probe_timeout: Duration::from_millis(300),
@@ -104,13 +112,7 @@ fn bind_then_propagation_alone_then_read_only_remount() {
 fn nothing_is_done_when_the_target_is_already_a_healthy_mount() {
     let fake = Arc::new(FakeOps::new());
     fake.add_client_mount("/cvmfs/cms.cern.ch", "cms.cern.ch");
-    let plan = plan(
-        "cms",
-        Backend::Snapshot {
-            source_dir: p("/srv/snap"),
-        },
-        &PlanOptions::default(),
-    );
+    let plan = snapshot_plan("cms");
     let report = engine(&fake, snapshot_backend(), options()).mount(&plan);
     assert_eq!(report.entries[0].outcome, Outcome::AlreadyMounted);
     assert!(fake.calls().is_empty(), "{:?}", fake.calls());
@@ -121,13 +123,7 @@ fn snapshot_mount_spawns_one_server_per_repository_in_parallel_after_checks() {
     let fake = Arc::new(FakeOps::new());
     fake.add_dir("/srv/snap/cms.cern.ch");
     fake.add_dir("/srv/snap/sft.cern.ch");
-    let plan = plan(
-        "cms sft atlas",
-        Backend::Snapshot {
-            source_dir: p("/srv/snap"),
-        },
-        &PlanOptions::default(),
-    );
+    let plan = snapshot_plan("cms sft atlas");
     let report = engine(&fake, snapshot_backend(), options()).mount(&plan);
     assert_eq!(report.status(), Status::Partial);
     assert_eq!(fake.count(Op::SpawnServer), 2);
@@ -245,13 +241,7 @@ fn a_planted_symlink_is_refused_and_nothing_is_mounted() {
     fake.add_dir("/srv/snap/cms.cern.ch");
     fake.add_dir("/cvmfs");
     fake.add_symlink("/cvmfs/cms.cern.ch");
-    let plan = plan(
-        "cms",
-        Backend::Snapshot {
-            source_dir: p("/srv/snap"),
-        },
-        &PlanOptions::default(),
-    );
+    let plan = snapshot_plan("cms");
     let report = engine(&fake, snapshot_backend(), options()).mount(&plan);
     assert_eq!(
         report.entries[0].error.as_ref().unwrap().kind,
@@ -265,13 +255,7 @@ fn non_empty_mountpoints_are_refused_unless_allowed() {
     let fake = Arc::new(FakeOps::new());
     fake.add_dir("/srv/snap/cms.cern.ch");
     fake.add_files_in("/cvmfs/cms.cern.ch");
-    let plan = plan(
-        "cms",
-        Backend::Snapshot {
-            source_dir: p("/srv/snap"),
-        },
-        &PlanOptions::default(),
-    );
+    let plan = snapshot_plan("cms");
     let report = engine(&fake, snapshot_backend(), options()).mount(&plan);
     assert_eq!(
         report.entries[0].error.as_ref().unwrap().kind,
@@ -346,13 +330,7 @@ fn repair_detaches_dead_aborts_hung_and_leaves_healthy_alone() {
     for name in ["cms", "sft", "ilc"] {
         fake.add_dir(format!("/srv/snap/{name}.cern.ch"));
     }
-    let plan = plan(
-        "cms sft ilc",
-        Backend::Snapshot {
-            source_dir: p("/srv/snap"),
-        },
-        &PlanOptions::default(),
-    );
+    let plan = snapshot_plan("cms sft ilc");
     let engine = engine(&fake, snapshot_backend(), options());
     assert_eq!(engine.mount(&plan).status(), Status::Complete);
     let hung_minor = fake.mount_at("/cvmfs/sft.cern.ch").unwrap().minor;
@@ -404,13 +382,7 @@ fn repair_detaches_dead_aborts_hung_and_leaves_healthy_alone() {
 fn repair_treats_an_already_unmounted_dead_mount_like_a_missing_one() {
     let fake = Arc::new(FakeOps::new());
     fake.add_dir("/srv/snap/cms.cern.ch");
-    let plan = plan(
-        "cms",
-        Backend::Snapshot {
-            source_dir: p("/srv/snap"),
-        },
-        &PlanOptions::default(),
-    );
+    let plan = snapshot_plan("cms");
     let engine = engine(&fake, snapshot_backend(), options());
     engine.mount(&plan);
     fake.set_health("/cvmfs/cms.cern.ch", FakeHealth::Dead);
@@ -430,13 +402,7 @@ fn repair_treats_an_already_unmounted_dead_mount_like_a_missing_one() {
 fn repair_retries_with_backoff_and_reports_every_attempt() {
     let fake = Arc::new(FakeOps::new());
     fake.add_dir("/srv/snap/cms.cern.ch");
-    let plan = plan(
-        "cms",
-        Backend::Snapshot {
-            source_dir: p("/srv/snap"),
-        },
-        &PlanOptions::default(),
-    );
+    let plan = snapshot_plan("cms");
     fake.script(
         "cms.cern.ch",
         vec![
@@ -462,13 +428,7 @@ fn repair_retries_with_backoff_and_reports_every_attempt() {
 fn unmount_goes_in_reverse_and_leaves_foreign_mounts_alone() {
     let fake = Arc::new(FakeOps::new());
     fake.add_dir("/srv/snap/cms.cern.ch");
-    let plan = plan(
-        "cms sft",
-        Backend::Snapshot {
-            source_dir: p("/srv/snap"),
-        },
-        &PlanOptions::default(),
-    );
+    let plan = snapshot_plan("cms sft");
     let engine = engine(&fake, snapshot_backend(), options());
     engine.mount(&plan);
     // Someone else's tmpfs sits where sft.cern.ch would be.
@@ -488,13 +448,7 @@ fn unmount_goes_in_reverse_and_leaves_foreign_mounts_alone() {
 fn watch_repairs_each_round_and_stops_when_asked() {
     let fake = Arc::new(FakeOps::new());
     fake.add_dir("/srv/snap/cms.cern.ch");
-    let plan = plan(
-        "cms",
-        Backend::Snapshot {
-            source_dir: p("/srv/snap"),
-        },
-        &PlanOptions::default(),
-    );
+    let plan = snapshot_plan("cms");
     let engine = engine(&fake, snapshot_backend(), options());
     let stop = crate::watch::StopSignal::new();
     let mut outcomes = Vec::new();
