@@ -90,6 +90,14 @@ pub enum MountError {
         /// The system error.
         errno: Errno,
     },
+    /// No new user and mount namespace could be created.
+    #[error(
+        "cannot create a user namespace (user namespaces disabled, or this process already has threads): {errno}"
+    )]
+    EnterUserNamespace {
+        /// The system error.
+        errno: Errno,
+    },
     /// The mount table could not be read.
     #[error("cannot read the mount table: {source}")]
     ReadMountTable {
@@ -330,6 +338,7 @@ impl MountError {
             Self::SetPropagation { .. } => "set-propagation",
             Self::RemountReadOnly { .. } => "remount-read-only",
             Self::Unmount { .. } => "unmount",
+            Self::EnterUserNamespace { .. } => "enter-user-namespace",
             Self::ReadMountTable { .. } => "read-mount-table",
             Self::ParseMountTable { .. } => "parse-mount-table",
             Self::AbortConnection { .. } => "abort-connection",

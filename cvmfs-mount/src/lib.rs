@@ -25,6 +25,7 @@ pub mod probe;
 pub mod report;
 pub mod snapshot;
 pub mod sys;
+pub mod user_namespace;
 pub mod watch;
 
 pub use cvmfs_core;

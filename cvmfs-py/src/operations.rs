@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use pyo3::prelude::*;
 
-use cvmfs_core::remap::{IdMapping, render_id_map};
 use cvmfs_mount::backend::{BackendSettings, HelperSettings, SnapshotSettings, backend_for};
 use cvmfs_mount::snapshot::{InProcessServer, ServerArgs, serve_in_process};
 use cvmfs_mount::sys::{LinuxOps, MountOps};
@@ -313,39 +312,8 @@ fn run_server(py: Python<'_>, args: Vec<String>) -> PyResult<i32> {
 /// unprivileged user can mount FUSE. Fails when the process already has threads.
 #[pyfunction]
 fn enter_user_namespace() -> PyResult<()> {
-    use nix::sched::CloneFlags;
-    let (uid, gid) = (
-        nix::unistd::getuid().as_raw(),
-        nix::unistd::getgid().as_raw(),
-    );
-    let deny = |what: &str, e: &dyn std::fmt::Display| {
-        PermissionDeniedError::new_err(format!("{what}: {e}"))
-    };
-    nix::sched::unshare(CloneFlags::CLONE_NEWUSER | CloneFlags::CLONE_NEWNS).map_err(|e| {
-        deny(
-            "cannot create a user namespace (user namespaces off, or this process has threads)",
-            &e,
-        )
-    })?;
-    let map = |outside| {
-        render_id_map(&[IdMapping {
-            inside: 0,
-            outside,
-            count: 1,
-        }])
-        .unwrap_or_default()
-    };
-    std::fs::write("/proc/self/setgroups", "deny").map_err(|e| deny("setgroups", &e))?;
-    std::fs::write("/proc/self/uid_map", map(uid)).map_err(|e| deny("uid_map", &e))?;
-    std::fs::write("/proc/self/gid_map", map(gid)).map_err(|e| deny("gid_map", &e))?;
-    nix::mount::mount(
-        None::<&str>,
-        "/",
-        None::<&str>,
-        nix::mount::MsFlags::MS_REC | nix::mount::MsFlags::MS_SLAVE,
-        None::<&str>,
-    )
-    .map_err(|e| deny("making / rslave", &e))
+    cvmfs_mount::user_namespace::enter_as_root()
+        .map_err(|e| PermissionDeniedError::new_err(e.to_string()))
 }
 
 /// Whether this process can mount FUSE now (root, or CAP_SYS_ADMIN, and /dev/fuse opens).

@@ -8,8 +8,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use cvmfs_core::Backend;
-use cvmfs_core::remap::{IdMapping, render_id_map};
-use nix::sched::CloneFlags;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
@@ -19,37 +17,6 @@ use crate::error::{CliError, InputProblem};
 use crate::exit_code;
 use crate::plan_input::build_plan;
 use crate::report_output::print_report;
-
-/// Enters a new user and mount namespace in which this user is root, so FUSE mounts are
-/// possible without privileges. Must run before any thread exists.
-fn enter_user_namespace() -> Result<(), String> {
-    let (uid, gid) = (
-        nix::unistd::getuid().as_raw(),
-        nix::unistd::getgid().as_raw(),
-    );
-    nix::sched::unshare(CloneFlags::CLONE_NEWUSER | CloneFlags::CLONE_NEWNS)
-        .map_err(|e| format!("cannot create a user namespace: {e}"))?;
-    let map = |outside| {
-        render_id_map(&[IdMapping {
-            inside: 0,
-            outside,
-            count: 1,
-        }])
-        .map_err(|e| e.to_string())
-    };
-    std::fs::write("/proc/self/setgroups", "deny").map_err(|e| format!("setgroups: {e}"))?;
-    std::fs::write("/proc/self/uid_map", map(uid)?).map_err(|e| format!("uid_map: {e}"))?;
-    std::fs::write("/proc/self/gid_map", map(gid)?).map_err(|e| format!("gid_map: {e}"))?;
-    // Receive the host's mount events, never send ours back.
-    nix::mount::mount(
-        None::<&str>,
-        "/",
-        None::<&str>,
-        nix::mount::MsFlags::MS_REC | nix::mount::MsFlags::MS_SLAVE,
-        None::<&str>,
-    )
-    .map_err(|e| format!("making / rslave: {e}"))
-}
 
 /// Runs `exec`; returns the command's exit status (128 + signal when killed).
 pub fn run(args: &ExecArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, CliError> {
@@ -67,7 +34,8 @@ pub fn run(args: &ExecArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<
                 }],
             });
         }
-        enter_user_namespace().map_err(|message| CliError::Serve { message })?;
+        cvmfs_mount::user_namespace::enter_as_root()
+            .map_err(|source| CliError::Engine { source })?;
         log::info!("entered a private user and mount namespace");
     }
     let engine = engine(&plan, &args.operate.engine);
