@@ -16,17 +16,17 @@ use nix::unistd::ForkResult;
 
 use crate::error::CliError;
 
-fn engine_error(message: String) -> CliError {
-    CliError::Serve { message }
+fn probe_error(message: String) -> CliError {
+    CliError::Probe { message }
 }
 
 /// Probes `plan` in a child process. Must be called while this process has one thread.
 pub fn probe_in_child(engine: &Engine, plan: &MountPlan) -> Result<Vec<ProbeResult>, CliError> {
-    let (read, write) = nix::unistd::pipe().map_err(|e| engine_error(format!("pipe: {e}")))?;
+    let (read, write) = nix::unistd::pipe().map_err(|e| probe_error(format!("pipe: {e}")))?;
     // SAFETY: `check` calls this before it starts any thread, so the child is a complete
     // copy of a single-threaded process; the child only runs the probe, writes to its
     // pipe and leaves with `_exit`, never returning into the parent's code.
-    match unsafe { nix::unistd::fork() }.map_err(|e| engine_error(format!("fork: {e}")))? {
+    match unsafe { nix::unistd::fork() }.map_err(|e| probe_error(format!("fork: {e}")))? {
         ForkResult::Child => {
             drop(read);
             let line = match engine.probe(plan) {
@@ -56,22 +56,22 @@ fn read_result(read: OwnedFd, limit: Duration) -> Result<Vec<ProbeResult>, CliEr
         let left = deadline.saturating_duration_since(Instant::now());
         let mut fds = [PollFd::new(read.as_fd(), PollFlags::POLLIN)];
         let millis = u16::try_from(left.as_millis()).unwrap_or(u16::MAX);
-        poll(&mut fds, PollTimeout::from(millis)).map_err(|e| engine_error(format!("poll: {e}")))?
+        poll(&mut fds, PollTimeout::from(millis)).map_err(|e| probe_error(format!("poll: {e}")))?
     };
     if ready == 0 {
-        return Err(engine_error(format!(
+        return Err(probe_error(format!(
             "the probe did not report within {limit:?}"
         )));
     }
     let mut line = String::new();
     BufReader::new(std::fs::File::from(read))
         .read_line(&mut line)
-        .map_err(|e| engine_error(format!("reading the probe: {e}")))?;
+        .map_err(|e| probe_error(format!("reading the probe: {e}")))?;
     if let Ok(results) = serde_json::from_str::<Vec<ProbeResult>>(&line) {
         return Ok(results);
     }
     let error: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
-    Err(engine_error(
+    Err(probe_error(
         error["error"]
             .as_str()
             .unwrap_or("the probe ended without a result")
