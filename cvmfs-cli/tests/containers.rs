@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{can_run, in_namespace};
+use common::{assert_printed, can_run, in_namespace};
 
 fn available() -> bool {
     can_run(&["/usr/bin/podman", "/usr/sbin/runc", "/bin/busybox"])
@@ -91,35 +91,31 @@ fn containers_entrypoint_automounter_and_host_bind() {
     }
     let dir = tempfile::tempdir().unwrap();
     let rootfs_script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/containers/rootfs.sh");
-    let (status, stdout, stderr) = in_namespace(
-        SCRIPT,
+    assert_printed(
+        in_namespace(
+            SCRIPT,
+            &[
+                ("WORK", dir.path().as_os_str()),
+                ("ROOTFS_SCRIPT", std::ffi::OsStr::new(rootfs_script)),
+            ],
+        ),
         &[
-            ("WORK", dir.path().as_os_str()),
-            ("ROOTFS_SCRIPT", std::ffi::OsStr::new(rootfs_script)),
+            "Mounting the filesystem \"cms.cern.ch\" ... DONE",
+            "pid1=cvmfs-cli",
+            "uid=4242 gid=4343 groups=4343",
+            "CapPrm:\t0000000000000000",
+            "CapEff:\t0000000000000000",
+            "CapBnd:\t0000000000000000",
+            "NoNewPrivs:\t1",
+            "home=4242:4343",
+            "entrypoint-exit=3",
+            "term-exit=42",
+            "got-term",
+            "consumer: this is cms.cern.ch",
+            "consumer: this is sft.cern.ch",
+            "consumer-exit=0",
+            "read-only",
+            "hostbind-exit=0",
         ],
     );
-    assert_eq!(status, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
-    for line in [
-        "Mounting the filesystem \"cms.cern.ch\" ... DONE",
-        "pid1=cvmfs-cli",
-        "uid=4242 gid=4343 groups=4343",
-        "CapPrm:\t0000000000000000",
-        "CapEff:\t0000000000000000",
-        "CapBnd:\t0000000000000000",
-        "NoNewPrivs:\t1",
-        "home=4242:4343",
-        "entrypoint-exit=3",
-        "term-exit=42",
-        "got-term",
-        "consumer: this is cms.cern.ch",
-        "consumer: this is sft.cern.ch",
-        "consumer-exit=0",
-        "read-only",
-        "hostbind-exit=0",
-    ] {
-        assert!(
-            stdout.contains(line),
-            "missing {line:?} in:\n{stdout}\nstderr:\n{stderr}"
-        );
-    }
 }

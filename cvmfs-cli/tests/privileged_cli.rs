@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{can_run, in_namespace};
+use common::{assert_printed, can_run, in_namespace};
 
 fn privileged() -> bool {
     can_run(&[])
@@ -43,29 +43,24 @@ echo "== umount"; eval "$CLI umount $opts"
 echo "left: $(grep -c " $D/" /proc/self/mountinfo || true)"
 "#
     );
-    let (status, stdout, stderr) = in_namespace(&script, &[]);
-    assert_eq!(status, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
-    let expect = [
-        "Mounting the filesystem \"cms.cern.ch\" ... DONE",
-        "Mounting the filesystem \"sft.cern.ch\" ... DONE",
-        "this is cms.cern.ch",
-        "Checking CVMFS mounts ... DONE",
-        "Checking CVMFS mounts ... FAILED",
-        "dead (Transport endpoint is not connected",
-        "check-status=3",
-        "Repairing the filesystem \"cms.cern.ch\" ... REPAIRED",
-        "Repairing the filesystem \"sft.cern.ch\" ... HEALTHY",
-        "round 1: cms.cern.ch Repaired",
-        "this is sft.cern.ch",
-        "Unmounting the filesystem \"sft.cern.ch\" ... UNMOUNTED",
-        "left: 0",
-    ];
-    for line in expect {
-        assert!(
-            stdout.contains(line),
-            "missing {line:?} in:\n{stdout}\nstderr:\n{stderr}"
-        );
-    }
+    assert_printed(
+        in_namespace(&script, &[]),
+        &[
+            "Mounting the filesystem \"cms.cern.ch\" ... DONE",
+            "Mounting the filesystem \"sft.cern.ch\" ... DONE",
+            "this is cms.cern.ch",
+            "Checking CVMFS mounts ... DONE",
+            "Checking CVMFS mounts ... FAILED",
+            "dead (Transport endpoint is not connected",
+            "check-status=3",
+            "Repairing the filesystem \"cms.cern.ch\" ... REPAIRED",
+            "Repairing the filesystem \"sft.cern.ch\" ... HEALTHY",
+            "round 1: cms.cern.ch Repaired",
+            "this is sft.cern.ch",
+            "Unmounting the filesystem \"sft.cern.ch\" ... UNMOUNTED",
+            "left: 0",
+        ],
+    );
 }
 
 #[test]
@@ -100,14 +95,10 @@ setpriv --reuid=65534 --regid=65534 --clear-groups $D/bin/cvmfs-cli exec --mount
 echo "helper-exit=$?"
 "#
     );
-    let (status, stdout, stderr) = in_namespace(&script, &[]);
-    assert_eq!(status, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
-    for line in ["exit=7", "left: 0", "user-exit=0", "helper-exit=2"] {
-        assert!(
-            stdout.contains(line),
-            "missing {line:?} in:\n{stdout}\nstderr:\n{stderr}"
-        );
-    }
+    let (stdout, stderr) = assert_printed(
+        in_namespace(&script, &[]),
+        &["exit=7", "left: 0", "user-exit=0", "helper-exit=2"],
+    );
     assert_eq!(
         stdout.matches("this is cms.cern.ch").count(),
         2,
@@ -157,35 +148,31 @@ grep got-term $D/sig.out
 umount -R -l $D/cvmfs 2>/dev/null || true
 "#
     );
-    let (status, stdout, stderr) = in_namespace(&script, &[]);
-    assert_eq!(status, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
-    for line in [
-        "bad-exit=2",
-        "passwd unchanged",
-        "mounted after bad ids: 0",
-        "Mounting the filesystem \"cms.cern.ch\" ... DONE",
-        "Checking CVMFS mounts ... DONE",
-        "The following CVMFS folders have been successfully mounted:",
-        "uid=4242 gid=4343 groups=4343 100",
-        "CapPrm:\t0000000000000000",
-        "CapEff:\t0000000000000000",
-        "CapAmb:\t0000000000000000",
-        "CapBnd:\t0000000000000000",
-        "NoNewPrivs:\t1",
-        "this is cms.cern.ch",
-        "run-exit=5",
-        "cmsusr:x:4242:4343:CMS user:",
-        "cmsusr:x:4343:",
-        "owner 4242:4343",
-        "hostfile",
-        "signal-exit=42",
-        "got-term",
-    ] {
-        assert!(
-            stdout.contains(line),
-            "missing {line:?} in:\n{stdout}\nstderr:\n{stderr}"
-        );
-    }
+    let (stdout, stderr) = assert_printed(
+        in_namespace(&script, &[]),
+        &[
+            "bad-exit=2",
+            "passwd unchanged",
+            "mounted after bad ids: 0",
+            "Mounting the filesystem \"cms.cern.ch\" ... DONE",
+            "Checking CVMFS mounts ... DONE",
+            "The following CVMFS folders have been successfully mounted:",
+            "uid=4242 gid=4343 groups=4343 100",
+            "CapPrm:\t0000000000000000",
+            "CapEff:\t0000000000000000",
+            "CapAmb:\t0000000000000000",
+            "CapBnd:\t0000000000000000",
+            "NoNewPrivs:\t1",
+            "this is cms.cern.ch",
+            "run-exit=5",
+            "cmsusr:x:4242:4343:CMS user:",
+            "cmsusr:x:4343:",
+            "owner 4242:4343",
+            "hostfile",
+            "signal-exit=42",
+            "got-term",
+        ],
+    );
     assert!(
         stdout.contains(&format!("owner 0:0 {d}/hostfile")),
         "the bind-mounted host file must keep its owner:\n{stdout}"
@@ -218,17 +205,13 @@ eval "$CLI check $opts" > /dev/null && echo "healthy again"
 eval "$CLI umount $opts" > /dev/null
 "#
     );
-    let (status, stdout, stderr) = in_namespace(&script, &[]);
-    assert_eq!(status, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
-    for line in [
-        "hung (no answer within 500 ms)",
-        "check-status=4",
-        "REPAIRED",
-        "healthy again",
-    ] {
-        assert!(
-            stdout.contains(line),
-            "missing {line:?} in:\n{stdout}\nstderr:\n{stderr}"
-        );
-    }
+    assert_printed(
+        in_namespace(&script, &[]),
+        &[
+            "hung (no answer within 500 ms)",
+            "check-status=4",
+            "REPAIRED",
+            "healthy again",
+        ],
+    );
 }

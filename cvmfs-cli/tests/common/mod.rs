@@ -48,3 +48,17 @@ pub fn in_namespace(script: &str, vars: &[(&str, &OsStr)]) -> (i32, String, Stri
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
 }
+
+/// Asserts that a script run by [`in_namespace`] succeeded and printed each of `lines`;
+/// returns its (stdout, stderr) for further checks.
+pub fn assert_printed(run: (i32, String, String), lines: &[&str]) -> (String, String) {
+    let (status, stdout, stderr) = run;
+    assert_eq!(status, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    for line in lines {
+        assert!(
+            stdout.contains(line),
+            "missing {line:?} in:\n{stdout}\nstderr:\n{stderr}"
+        );
+    }
+    (stdout, stderr)
+}
