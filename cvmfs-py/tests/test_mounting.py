@@ -4,7 +4,7 @@ import pathlib
 import pytest
 
 import cvmfs_mount as cm
-from conftest import DATA, require_mounting
+from conftest import DATA, require_mounting, skip_unless_required
 
 
 def test_snapshot_fixture_serves_directories_as_repositories():
@@ -65,7 +65,7 @@ def test_unprivileged_users_get_a_user_namespace():
     except OSError:
         private = False
     if not private:
-        pytest.skip("needs a private mount namespace (run pytest under unshare -m) to lend nobody /dev/fuse")
+        skip_unless_required("needs a private mount namespace (run pytest under unshare -m) to lend nobody /dev/fuse")
     import stat
     import subprocess
     import sys
