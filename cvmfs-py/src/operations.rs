@@ -282,13 +282,8 @@ fn serve(
     revision: &str,
 ) -> PyResult<SnapshotServer> {
     let args = ServerArgs {
-        source,
-        target: target.clone(),
-        fqrn: fqrn.to_owned(),
         revision: revision.to_owned(),
-        latency_ms: 0,
-        mount_delay_ms: 0,
-        hang: false,
+        ..ServerArgs::new(source, target.clone(), fqrn)
     };
     let server = py
         .detach(move || serve_in_process(&args))

@@ -38,24 +38,8 @@ pub fn run(args: &ServeArgs, out: &mut dyn Write) -> Result<u8, CliError> {
     let program = std::env::current_exe().map_err(|source| CliError::Serve {
         message: format!("cannot find this program: {source}"),
     })?;
-    let mut child_args: Vec<OsString> = vec![
-        "serve".into(),
-        "--source".into(),
-        server.source.clone().into_os_string(),
-        "--target".into(),
-        server.target.clone().into_os_string(),
-        "--fqrn".into(),
-        server.fqrn.clone().into(),
-        "--revision".into(),
-        server.revision.clone().into(),
-        "--latency-ms".into(),
-        server.latency_ms.to_string().into(),
-        "--mount-delay-ms".into(),
-        server.mount_delay_ms.to_string().into(),
-    ];
-    if server.hang {
-        child_args.push("--hang".into());
-    }
+    let mut child_args: Vec<OsString> = vec!["serve".into()];
+    child_args.extend(server.to_args());
     let spawn = ServerSpawn {
         program,
         args: child_args,

@@ -10,6 +10,7 @@ use cvmfs_core::plan::{MountSource, Step};
 
 use crate::backend::{MountBackend, Note, Requirement, unsupported};
 use crate::error::MountError;
+use crate::snapshot::ServerArgs;
 use crate::sys::{MountOps, PathKind, ServerSpawn, ServerStart};
 
 /// How snapshot servers are started.
@@ -97,14 +98,7 @@ impl MountBackend for SnapshotBackend {
             });
         }
         let mut args = self.settings.prefix_args.clone();
-        args.extend([
-            OsString::from("--source"),
-            directory.as_os_str().to_owned(),
-            OsString::from("--target"),
-            target.as_os_str().to_owned(),
-            OsString::from("--fqrn"),
-            OsString::from(fqrn.as_str()),
-        ]);
+        args.extend(ServerArgs::new(directory.clone(), target.to_owned(), fqrn.as_str()).to_args());
         args.extend(self.settings.extra_args.iter().cloned());
         let spawn = ServerSpawn {
             program: self.settings.program.clone(),

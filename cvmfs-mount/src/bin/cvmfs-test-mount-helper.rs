@@ -13,7 +13,6 @@
 //! `CVMFS_TEST_MOUNT_DELAY_MS`, `CVMFS_TEST_REVISION`, and `CVMFS_TEST_TRUNCATE_MESSAGES`
 //! (cut relayed client messages to their first letter, as the real helper sometimes does).
 
-use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -23,6 +22,7 @@ use cvmfs_core::config::{EffectiveConfig, parse_switch};
 use cvmfs_core::{Domain, Fqrn, MountTable};
 use cvmfs_mount::client_config::load_effective;
 use cvmfs_mount::host_facts::HostFacts;
+use cvmfs_mount::snapshot::ServerArgs;
 use cvmfs_mount::sys::{LinuxOps, MountOps, ServerSpawn, ServerStart};
 
 const USAGE: &str = "Usage: cvmfs-test-mount-helper <repository> <mountpoint> [-o <options>] [-f] [-n] [-v] [-h]\n\
@@ -263,22 +263,22 @@ fn main() -> ExitCode {
             truncate,
         );
     };
-    let mut server_args: Vec<OsString> = vec![
-        "--source".into(),
-        data.into_os_string(),
-        "--target".into(),
-        args.mountpoint.clone().into_os_string(),
-        "--fqrn".into(),
-        fqrn.as_str().into(),
-        "--revision".into(),
-        config.get("CVMFS_TEST_REVISION").unwrap_or("1").into(),
-    ];
+    let mut server = ServerArgs::new(data, args.mountpoint.clone(), fqrn.as_str());
+    if let Some(revision) = config.get("CVMFS_TEST_REVISION") {
+        server.revision = revision.to_owned();
+    }
     if let Some(delay) = config.get("CVMFS_TEST_MOUNT_DELAY_MS") {
-        server_args.extend(["--mount-delay-ms".into(), delay.into()]);
+        match delay.parse() {
+            Ok(millis) => server.mount_delay_ms = millis,
+            Err(_) => {
+                let message = format!("CVMFS_TEST_MOUNT_DELAY_MS takes a number, not {delay:?}");
+                return fail(32, &message, truncate);
+            }
+        }
     }
     let spawn = ServerSpawn {
         program: server_program(&config),
-        args: server_args,
+        args: server.to_args(),
         ready_timeout: Duration::from_secs(30),
     };
     match ops.spawn_server(&spawn) {
