@@ -326,6 +326,39 @@ pub fn client_code_name(code: u8) -> &'static str {
 }
 
 impl MountError {
+    /// Whether the step failed for lack of privileges: EPERM or EACCES from the kernel, or
+    /// a message relayed from another process (mount helper, client, server) that says so.
+    pub fn is_permission_denied(&self) -> bool {
+        let io_denied = |source: &io::Error| source.kind() == io::ErrorKind::PermissionDenied;
+        let says_denied = |message: &str| {
+            message.contains("Permission denied") || message.contains("Operation not permitted")
+        };
+        match self {
+            Self::CreateMountpoint { errno, .. }
+            | Self::Inspect { errno, .. }
+            | Self::Bind { errno, .. }
+            | Self::SetPropagation { errno, .. }
+            | Self::RemountReadOnly { errno, .. }
+            | Self::Unmount { errno, .. }
+            | Self::Chown { errno, .. } => matches!(errno, Errno::EPERM | Errno::EACCES),
+            Self::EnterUserNamespace { .. } => true,
+            Self::ReadMountTable { source }
+            | Self::AbortConnection { source, .. }
+            | Self::Spawn { source, .. }
+            | Self::ServeFuse { source, .. }
+            | Self::WriteFile { source, .. }
+            | Self::ReadFile { source, .. } => io_denied(source),
+            Self::HelperCheckFailed { message, .. }
+            | Self::ClientFailed { message, .. }
+            | Self::HelperUnexpected { message, .. }
+            | Self::SnapshotServer { message, .. } => says_denied(message),
+            Self::RepositoryDidNotAppear { state, .. } | Self::VerifyFailed { state, .. } => {
+                says_denied(state)
+            }
+            _ => false,
+        }
+    }
+
     /// A stable kebab-case name of the variant for reports.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -362,5 +395,41 @@ impl MountError {
             Self::UnsupportedStep { .. } => "unsupported-step",
             Self::NotInPlan { .. } => "not-in-plan",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn permission_denied_comes_from_errno_io_kind_or_relayed_message() {
+        let target = PathBuf::from("/cvmfs/cms.cern.ch");
+        let unmount = |errno| MountError::Unmount {
+            target: target.clone(),
+            errno,
+        };
+        assert!(unmount(Errno::EPERM).is_permission_denied());
+        assert!(unmount(Errno::EACCES).is_permission_denied());
+        assert!(!unmount(Errno::EBUSY).is_permission_denied());
+        let spawn = |kind| MountError::Spawn {
+            program: PathBuf::from("/usr/bin/cvmfs2"),
+            source: io::Error::from(kind),
+        };
+        assert!(spawn(io::ErrorKind::PermissionDenied).is_permission_denied());
+        assert!(!spawn(io::ErrorKind::NotFound).is_permission_denied());
+        let server = |message: &str| MountError::SnapshotServer {
+            target: target.clone(),
+            message: message.to_owned(),
+        };
+        assert!(server("fuse: failed to open /dev/fuse: Permission denied").is_permission_denied());
+        assert!(!server("the source vanished").is_permission_denied());
+        assert!(
+            MountError::EnterUserNamespace {
+                errno: Errno::ENOSPC
+            }
+            .is_permission_denied()
+        );
+        assert!(!MountError::NotInPlan { target }.is_permission_denied());
     }
 }

@@ -57,26 +57,9 @@ pub fn invalid(err: &CoreError) -> PyErr {
     InvalidInputError::new_err(err.to_string())
 }
 
-/// Whether an engine error means missing privileges.
-fn is_permission(err: &MountError) -> bool {
-    use nix::errno::Errno;
-    let text = err.to_string();
-    matches!(
-        err,
-        MountError::Bind {
-            errno: Errno::EPERM | Errno::EACCES,
-            ..
-        } | MountError::CreateMountpoint {
-            errno: Errno::EPERM | Errno::EACCES,
-            ..
-        }
-    ) || text.contains("Permission denied")
-        || text.contains("Operation not permitted")
-}
-
 /// An engine error as `PermissionDeniedError` or `MountFailedError`.
 pub fn failed(err: &MountError) -> PyErr {
-    if is_permission(err) {
+    if err.is_permission_denied() {
         PermissionDeniedError::new_err(err.to_string())
     } else {
         MountFailedError::new_err(err.to_string())
