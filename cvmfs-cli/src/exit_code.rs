@@ -7,8 +7,6 @@ pub const INTERNAL: u8 = 1;
 /// The command line or its input is invalid; nothing was changed.
 pub const USAGE: u8 = 2;
 /// Some repositories failed, the others succeeded.
-#[allow(dead_code)] // used by the mount commands
 pub const PARTIAL: u8 = 3;
 /// Every repository failed.
-#[allow(dead_code)] // used by the mount commands
 pub const TOTAL: u8 = 4;

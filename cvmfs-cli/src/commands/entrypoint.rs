@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use cvmfs_core::Selection;
 use cvmfs_core::environment::{EnvironmentOptions, EnvironmentSetup};
-use cvmfs_core::remap::{GroupFile, IdPolicy, IdRequest};
+use cvmfs_core::remap::{IdPolicy, IdRequest};
 use cvmfs_mount::accounts::{AccountFiles, apply_remap};
 use cvmfs_mount::home_ownership::chown_home;
 use cvmfs_mount::init::{Credentials, spawn_unprivileged, supervise};
@@ -170,20 +170,11 @@ pub fn run(
         std::thread::spawn(move || watch(&engine, &plan, interval, &stop, |_| {}))
     });
     // 7. Drop every privilege and run the command.
-    let groups = GroupFile::parse(&std::fs::read_to_string(&files.group).unwrap_or_default());
-    let mut member_of: Vec<u32> = vec![remap.new_gid];
-    member_of.extend(
-        groups
-            .records()
-            .filter(|g| g.member_names().any(|m| m == remap.user))
-            .map(|g| g.gid)
-            .filter(|g| *g != remap.new_gid),
-    );
     let who = Credentials {
         user: remap.user.clone(),
         uid: remap.new_uid,
         gid: remap.new_gid,
-        groups: member_of,
+        groups: remap.group_ids(),
         home: home.to_owned(),
     };
     let command = command_line(&args.command);

@@ -87,6 +87,20 @@ impl RemapPlan {
     pub fn is_noop(&self) -> bool {
         !self.passwd_changed && !self.group_changed
     }
+
+    /// The user's groups after the remap, for `setgroups`: the primary gid first, then
+    /// every other group of the new `/etc/group` that lists the user as a member.
+    pub fn group_ids(&self) -> Vec<u32> {
+        let mut gids = vec![self.new_gid];
+        gids.extend(
+            GroupFile::parse(&self.group)
+                .records()
+                .filter(|g| g.member_names().any(|m| m == self.user))
+                .map(|g| g.gid)
+                .filter(|gid| *gid != self.new_gid),
+        );
+        gids
+    }
 }
 
 /// Computes the remap of `request.user` in the given file contents.
@@ -277,6 +291,15 @@ mod tests {
         assert!(
             matches!(&plan.actions[0], RemapAction::ChangeGroupGid { users, .. } if users == &["cmsusr", "helper"])
         );
+    }
+
+    #[test]
+    fn group_ids_list_the_primary_group_then_memberships() {
+        let group = "root:x:0:\nusers:x:100:alice,cmsusr\nwheel:x:10:cmsusr\ncmsusr:x:1000:\n";
+        let plan = plan_remap(PASSWD, group, &request(Some("501"), Some("4343"))).unwrap();
+        assert_eq!(plan.group_ids(), [4343, 100, 10]);
+        let plan = plan_remap(PASSWD, group, &request(None, Some("100"))).unwrap();
+        assert_eq!(plan.group_ids(), [100, 10]);
     }
 
     #[test]
