@@ -4,10 +4,11 @@
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use cvmfs_core::MountTable;
 use serde::{Deserialize, Serialize};
 
 use crate::host_facts::in_path;
+use crate::mount_table::TableText;
+use crate::sys::LinuxOps;
 
 /// A mount found under the mount root.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -151,8 +152,9 @@ impl HostReport {
             container: container_engine(),
             ..Self::default()
         };
-        let text = std::fs::read("/proc/thread-self/mountinfo").unwrap_or_default();
-        if let Ok(table) = MountTable::parse(&text) {
+        if let Ok(mut text) = TableText::read(&LinuxOps)
+            && let Ok(table) = text.parse()
+        {
             let found = |m: &cvmfs_core::MountInfo<'_>| FoundMount {
                 path: m.mount_point_path().to_owned(),
                 fs_type: String::from_utf8_lossy(&m.fs_type).into_owned(),

@@ -7,11 +7,12 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use cvmfs_core::MountTable;
 use nix::unistd::{Gid, Uid};
 use serde::{Deserialize, Serialize};
 
 use crate::error::MountError;
+use crate::mount_table::TableText;
+use crate::sys::LinuxOps;
 
 /// What the walk did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,10 +56,10 @@ pub fn chown_home(
         ));
         return Ok(report);
     }
-    let mountpoints: HashSet<PathBuf> = std::fs::read("/proc/thread-self/mountinfo")
+    let mountpoints: HashSet<PathBuf> = TableText::read(&LinuxOps)
         .ok()
-        .and_then(|text| {
-            MountTable::parse(&text).ok().map(|table| {
+        .and_then(|mut text| {
+            text.parse().ok().map(|table| {
                 table
                     .mounts_under(home.as_os_str().as_bytes())
                     .into_iter()

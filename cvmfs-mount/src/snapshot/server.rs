@@ -16,12 +16,11 @@ use nix::mount::{MntFlags, MsFlags};
 use signal_hook::consts::{SIGINT, SIGTERM, SIGUSR1, SIGUSR2};
 use signal_hook::iterator::Signals;
 
-use cvmfs_core::MountTable;
-
 use crate::error::MountError;
-use crate::mount_table::path_bytes;
+use crate::mount_table::{TableText, path_bytes};
 use crate::snapshot::faults::Faults;
 use crate::snapshot::filesystem::{Shared, SnapshotFs, connection_alive};
+use crate::sys::LinuxOps;
 
 /// What a server serves, and its faults.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -199,8 +198,8 @@ impl OwnMount {
 }
 
 fn visible_mount_id(target: &Path) -> Option<u32> {
-    let text = std::fs::read("/proc/thread-self/mountinfo").ok()?;
-    let table = MountTable::parse(&text).ok()?;
+    let mut text = TableText::read(&LinuxOps).ok()?;
+    let table = text.parse().ok()?;
     table.visible_at(path_bytes(target)).map(|m| m.mount_id)
 }
 
