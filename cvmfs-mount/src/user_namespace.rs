@@ -5,10 +5,11 @@ use std::path::{Path, PathBuf};
 
 use cvmfs_core::Propagation;
 use cvmfs_core::remap::{IdMapping, render_id_map};
-use nix::mount::{MsFlags, mount};
+use nix::mount::mount;
 use nix::sched::{CloneFlags, unshare};
 use nix::unistd::{getgid, getuid};
 
+use crate::engine::propagation_flags;
 use crate::error::MountError;
 
 /// Moves this process into a new user and mount namespace, maps the caller's uid and gid
@@ -40,7 +41,7 @@ pub fn enter_as_root() -> Result<(), MountError> {
         None::<&str>,
         "/",
         None::<&str>,
-        MsFlags::MS_REC | MsFlags::MS_SLAVE,
+        propagation_flags(Propagation::RSlave),
         None::<&str>,
     )
     .map_err(|errno| MountError::SetPropagation {
