@@ -48,16 +48,15 @@ pub fn run(args: &WatchArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result
         &stop,
         |report| {
             rounds += 1;
-            for entry in &report.entries {
-                let changed = !matches!(entry.outcome, Outcome::Healthy);
-                if args.operate.output.json {
-                    if changed {
-                        let line = serde_json::to_string(entry).unwrap_or_default();
-                        if let Err(e) = writeln!(out, "{line}") {
-                            failure = Some(e);
-                        }
-                    }
-                } else if changed {
+            for entry in report
+                .entries
+                .iter()
+                .filter(|e| !matches!(e.outcome, Outcome::Healthy))
+            {
+                let written = if args.operate.output.json {
+                    let line = serde_json::to_string(entry).unwrap_or_default();
+                    writeln!(out, "{line}")
+                } else {
                     let name = entry
                         .repository
                         .as_ref()
@@ -67,11 +66,10 @@ pub fn run(args: &WatchArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result
                         .as_ref()
                         .map(|e| format!(": {}", e.message))
                         .unwrap_or_default();
-                    if let Err(e) =
-                        writeln!(out, "round {rounds}: {name} {:?}{error}", entry.outcome)
-                    {
-                        failure = Some(e);
-                    }
+                    writeln!(out, "round {rounds}: {name} {:?}{error}", entry.outcome)
+                };
+                if let Err(e) = written {
+                    failure = Some(e);
                 }
             }
             if failure.is_some() || args.rounds.is_some_and(|n| rounds >= n) {
