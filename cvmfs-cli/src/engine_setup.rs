@@ -28,10 +28,7 @@ fn progress_printer(total: usize) -> ProgressHook {
     let done = AtomicUsize::new(0);
     Arc::new(move |entry: &EntryReport| {
         let k = done.fetch_add(1, Ordering::SeqCst) + 1;
-        let name = entry
-            .repository
-            .as_ref()
-            .map_or_else(|| entry.target.display().to_string(), ToString::to_string);
+        let name = entry.name();
         eprintln!("[{k}/{total}] {name} ... {:?}", entry.outcome);
     })
 }

@@ -19,10 +19,7 @@ pub fn status_code(status: Status) -> u8 {
 }
 
 fn name(entry: &cvmfs_mount::EntryReport) -> String {
-    entry
-        .repository
-        .as_ref()
-        .map_or_else(|| entry.target.display().to_string(), ToString::to_string)
+    entry.name()
 }
 
 fn word(outcome: Outcome) -> &'static str {

@@ -79,6 +79,15 @@ pub struct EntryReport {
     pub elapsed_ms: u64,
 }
 
+impl EntryReport {
+    /// What to call the entry in messages: its repository, or its mountpoint.
+    pub fn name(&self) -> String {
+        self.repository
+            .as_ref()
+            .map_or_else(|| self.target.display().to_string(), ToString::to_string)
+    }
+}
+
 /// Overall result of an operation on a plan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

@@ -57,10 +57,7 @@ pub fn run(args: &WatchArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result
                     let line = serde_json::to_string(entry).unwrap_or_default();
                     writeln!(out, "{line}")
                 } else {
-                    let name = entry
-                        .repository
-                        .as_ref()
-                        .map_or_else(|| entry.target.display().to_string(), ToString::to_string);
+                    let name = entry.name();
                     let error = entry
                         .error
                         .as_ref()
