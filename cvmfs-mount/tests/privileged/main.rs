@@ -44,6 +44,16 @@ fn isolate() -> Result<(), String> {
     .map_err(|e| format!("making / rprivate failed: {e}"))
 }
 
+/// Gives the calling test thread a mount namespace of its own (a copy of the suite's
+/// private one). `cargo test` runs every test on a thread of one process, and the mount
+/// helper looks for a repository mounted anywhere in its namespace, as the real helper
+/// does: without this, one test's mount of `cms.cern.ch` is "already mounted" for
+/// another. Threads and children started by the test inherit its namespace.
+fn isolate_thread() -> TestResult {
+    nix::sched::unshare(CloneFlags::CLONE_NEWNS)
+        .map_err(|e| format!("unshare(CLONE_NEWNS) for the test thread failed: {e}").into())
+}
+
 fn main() {
     let args = Arguments::from_args();
     let tests: Vec<NamedTest> = vec![
@@ -131,7 +141,10 @@ fn main() {
     let trials = tests
         .into_iter()
         .map(|(name, test)| match &blocked {
-            None => Trial::test(name, test),
+            None => Trial::test(name, move || {
+                isolate_thread()?;
+                test()
+            }),
             Some(reason) if required => {
                 let reason = reason.clone();
                 Trial::test(name, move || {
