@@ -53,7 +53,6 @@ fn engine_inner(plan: &MountPlan, args: &EngineArgs, show_progress: bool) -> Eng
             timeout: Duration::from_secs(args.helper_timeout),
             config_dir: args.config_dir.clone(),
             write_default_local: args.write_default_local.then(ClientProfile::cms),
-            config_repo_required: args.config_repo_required,
         },
         snapshot: snapshot_settings(),
     };

@@ -2,15 +2,15 @@
 //! rest in parallel (parents before children), one report per entry, and one failure
 //! never stopping the others.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use cvmfs_core::MountPlan;
 use cvmfs_core::plan::{EntryRole, PlanEntry, Step, Verification};
-use cvmfs_core::{MountPlan, Propagation};
 use nix::errno::Errno;
-use nix::mount::{MntFlags, MsFlags};
+use nix::mount::MntFlags;
 use serde::{Deserialize, Serialize};
 
 use crate::backend::{MountBackend, Note, Requirement};
@@ -20,7 +20,7 @@ use crate::mount_table::{TableText, path_bytes};
 use crate::mountpoint::{create_mountpoint, ensure_empty};
 use crate::probe::{Expectation, ProbeResult, ProbeTarget, probe_all, probe_one};
 use crate::report::{EntryReport, ErrorReport, Outcome, PlanReport};
-use crate::sys::MountOps;
+use crate::sys::{MountOps, flags};
 
 /// Limits and choices of the engine.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,21 +62,6 @@ pub struct Engine {
     backend: Arc<dyn MountBackend>,
     options: EngineOptions,
     progress: Option<ProgressHook>,
-}
-
-/// The propagation flags for one `mount(2)` call that changes only propagation.
-pub fn propagation_flags(propagation: Propagation) -> MsFlags {
-    let kind = match propagation {
-        Propagation::Private | Propagation::RPrivate => MsFlags::MS_PRIVATE,
-        Propagation::Slave | Propagation::RSlave => MsFlags::MS_SLAVE,
-        Propagation::Shared | Propagation::RShared => MsFlags::MS_SHARED,
-        Propagation::Unbindable | Propagation::RUnbindable => MsFlags::MS_UNBINDABLE,
-    };
-    if propagation.is_recursive() {
-        kind | MsFlags::MS_REC
-    } else {
-        kind
-    }
 }
 
 /// What an entry's own target is expected to show.
@@ -290,28 +275,25 @@ impl Engine {
             Err(err) => return failed(report, &err, started),
         };
         report.health_before = Some(before.health.clone());
-        match &before.health {
-            Health::Healthy { .. } | Health::Degraded { .. } => {
-                report.outcome = Outcome::AlreadyMounted;
-                report.elapsed_ms = millis(started);
-                return report;
-            }
-            Health::WrongFilesystem { .. } | Health::WrongRepository { .. } => {
-                let err = MountError::VerifyFailed {
-                    target: entry.target().to_owned(),
-                    state: format!(
-                        "{}; occupied by another mount, left untouched",
-                        before.health
-                    ),
-                };
-                return failed(report, &err, started);
-            }
-            Health::Dead { .. } | Health::Hung { .. } => {
-                if let Err(err) = self.clear_broken(&before, &mut report.actions) {
-                    return failed(report, &err, started);
-                }
-            }
-            Health::NotMounted => {}
+        if before.health.is_serving() {
+            report.outcome = Outcome::AlreadyMounted;
+            report.elapsed_ms = millis(started);
+            return report;
+        }
+        if before.health.is_foreign() {
+            let err = MountError::VerifyFailed {
+                target: entry.target().to_owned(),
+                state: format!(
+                    "{}; occupied by another mount, left untouched",
+                    before.health
+                ),
+            };
+            return failed(report, &err, started);
+        }
+        if before.health != Health::NotMounted
+            && let Err(err) = self.clear_broken(&before, &mut report.actions)
+        {
+            return failed(report, &err, started);
         }
         match self.run_steps(plan, entry, &mut report) {
             Ok(()) => {
@@ -441,20 +423,20 @@ impl Engine {
                 target,
                 propagation,
             } => ops
-                .mount(None, target, None, propagation_flags(*propagation), None)
+                .mount(
+                    None,
+                    target,
+                    None,
+                    flags::propagation_flags(*propagation),
+                    None,
+                )
                 .map_err(|errno| MountError::SetPropagation {
                     target: target.clone(),
                     propagation: *propagation,
                     errno,
                 }),
             Step::RemountReadOnly { target } => ops
-                .mount(
-                    None,
-                    target,
-                    None,
-                    MsFlags::MS_REMOUNT | MsFlags::MS_BIND | MsFlags::MS_RDONLY,
-                    None,
-                )
+                .mount(None, target, None, flags::REMOUNT_BIND_READ_ONLY, None)
                 .map_err(|errno| MountError::RemountReadOnly {
                     target: target.clone(),
                     errno,
@@ -589,24 +571,21 @@ impl Engine {
             if report.health_before.is_none() {
                 report.health_before = Some(found.health.clone());
             }
-            match &found.health {
-                Health::Healthy { .. } | Health::Degraded { .. } => {
-                    report.outcome = if attempt == 1 {
-                        Outcome::Healthy
-                    } else {
-                        Outcome::Repaired
-                    };
-                    report.elapsed_ms = millis(started);
-                    return report;
-                }
-                Health::WrongFilesystem { .. } | Health::WrongRepository { .. } => {
-                    let err = MountError::VerifyFailed {
-                        target: entry.target().to_owned(),
-                        state: format!("{}; not ours, left untouched", found.health),
-                    };
-                    return failed(report, &err, started);
-                }
-                Health::Dead { .. } | Health::Hung { .. } | Health::NotMounted => {}
+            if found.health.is_serving() {
+                report.outcome = if attempt == 1 {
+                    Outcome::Healthy
+                } else {
+                    Outcome::Repaired
+                };
+                report.elapsed_ms = millis(started);
+                return report;
+            }
+            if !found.health.needs_repair() {
+                let err = MountError::VerifyFailed {
+                    target: entry.target().to_owned(),
+                    state: format!("{}; not ours, left untouched", found.health),
+                };
+                return failed(report, &err, started);
             }
             report.actions.push(format!(
                 "attempt {attempt}: {} is {}",
@@ -666,14 +645,6 @@ fn failed(mut report: EntryReport, err: &MountError, started: Instant) -> EntryR
     report.error = Some(ErrorReport::from(err));
     report.elapsed_ms = millis(started);
     report
-}
-
-/// The targets of a plan's entries, for callers that need them.
-pub fn plan_targets(plan: &MountPlan) -> Vec<PathBuf> {
-    plan.entries()
-        .iter()
-        .map(|e| e.target().to_owned())
-        .collect()
 }
 
 #[cfg(test)]

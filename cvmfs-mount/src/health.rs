@@ -54,6 +54,20 @@ impl Health {
         matches!(self, Self::Healthy { .. })
     }
 
+    /// Whether something answers as the expected repository (healthy, or degraded by
+    /// I/O errors: serving, and never remounted by us).
+    pub fn is_serving(&self) -> bool {
+        matches!(self, Self::Healthy { .. } | Self::Degraded { .. })
+    }
+
+    /// Whether another filesystem or repository occupies the mountpoint (left alone).
+    pub fn is_foreign(&self) -> bool {
+        matches!(
+            self,
+            Self::WrongFilesystem { .. } | Self::WrongRepository { .. }
+        )
+    }
+
     /// Whether a repair (unmount if needed, then mount again) applies.
     pub fn needs_repair(&self) -> bool {
         matches!(

@@ -8,15 +8,6 @@ use nix::errno::Errno;
 use crate::error::MountError;
 use crate::sys::{MountOps, PathKind};
 
-/// Errors that mean "a dead FUSE mount is here" rather than "no such file".
-pub const CORRUPTED_MOUNT_ERRNOS: [Errno; 5] = [
-    Errno::ENOTCONN,
-    Errno::ESTALE,
-    Errno::EIO,
-    Errno::EACCES,
-    Errno::EHOSTDOWN,
-];
-
 /// Makes sure `target` exists as a directory, creating missing directories one by one.
 /// From `root` down, no component may be a symlink (a symlink planted at
 /// `/cvmfs/cms.cern.ch` pointing at `/etc` is refused) or anything but a directory.

@@ -15,7 +15,6 @@ use serde::{Deserialize, Serialize};
 use crate::error::MountError;
 use crate::health::Health;
 use crate::mount_table::{TableText, path_bytes};
-use crate::mountpoint::CORRUPTED_MOUNT_ERRNOS;
 use crate::sys::MountOps;
 
 /// What a probe expects at a path.
@@ -77,6 +76,21 @@ fn from_table(table: &MountTable<'_>, target: &ProbeTarget) -> TableVerdict {
         _ => TableVerdict::AskServer(minor),
     }
 }
+
+/// Errors from a mount's own root that mean "the server behind this mount is gone",
+/// rather than "this is not a client mount". The set is Kubernetes mount-utils'
+/// corrupted-mount list less two members, left out on purpose: EWOULDBLOCK, because a
+/// FUSE server that answers EAGAIN is alive (calling it dead would detach a working
+/// mount), and ENODEV, which a FUSE mount never returns for a lost connection (its
+/// errors are ENOTCONN, or ECONNABORTED after an abort, counted here too).
+pub const CORRUPTED_MOUNT_ERRNOS: [Errno; 6] = [
+    Errno::ENOTCONN,
+    Errno::ECONNABORTED,
+    Errno::ESTALE,
+    Errno::EIO,
+    Errno::EACCES,
+    Errno::EHOSTDOWN,
+];
 
 fn corrupted(errno: Errno) -> bool {
     CORRUPTED_MOUNT_ERRNOS.contains(&errno)

@@ -9,8 +9,8 @@ use nix::mount::mount;
 use nix::sched::{CloneFlags, unshare};
 use nix::unistd::{getgid, getuid};
 
-use crate::engine::propagation_flags;
 use crate::error::MountError;
+use crate::sys::flags::propagation_flags;
 
 /// Moves this process into a new user and mount namespace, maps the caller's uid and gid
 /// to 0 inside it, and makes `/` a recursive slave: host mount events arrive, ours never

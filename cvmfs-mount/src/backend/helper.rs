@@ -30,9 +30,6 @@ pub struct HelperSettings {
     pub config_dir: PathBuf,
     /// Write this profile's `default.local` before mounting.
     pub write_default_local: Option<ClientProfile>,
-    /// Whether a failing configuration repository stops the others
-    /// (`CVMFS_CONFIG_REPO_REQUIRED`).
-    pub config_repo_required: bool,
 }
 
 impl Default for HelperSettings {
@@ -43,7 +40,6 @@ impl Default for HelperSettings {
             timeout: Duration::from_secs(120),
             config_dir: PathBuf::from("/etc/cvmfs"),
             write_default_local: None,
-            config_repo_required: false,
         }
     }
 }

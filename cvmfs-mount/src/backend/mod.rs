@@ -154,17 +154,19 @@ pub(crate) fn bind(
     target: &Path,
     recursive: bool,
 ) -> Result<(), MountError> {
-    let mut flags = nix::mount::MsFlags::MS_BIND;
-    if recursive {
-        flags |= nix::mount::MsFlags::MS_REC;
-    }
-    ops.mount(Some(source), target, None, flags, None)
-        .map_err(|errno| MountError::Bind {
-            source_path: source.to_owned(),
-            target: target.to_owned(),
-            recursive,
-            errno,
-        })
+    ops.mount(
+        Some(source),
+        target,
+        None,
+        crate::sys::flags::bind_flags(recursive),
+        None,
+    )
+    .map_err(|errno| MountError::Bind {
+        source_path: source.to_owned(),
+        target: target.to_owned(),
+        recursive,
+        errno,
+    })
 }
 
 /// A step the backend does not perform.

@@ -12,7 +12,7 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
 
 use fuser::{BackgroundSession, Config, Session, SessionACL};
-use nix::mount::{MntFlags, MsFlags};
+use nix::mount::MntFlags;
 use signal_hook::consts::{SIGINT, SIGTERM, SIGUSR1, SIGUSR2};
 use signal_hook::iterator::Signals;
 
@@ -170,7 +170,7 @@ impl OwnMount {
             Some("cvmfs2"),
             target,
             Some("fuse"),
-            MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+            crate::sys::flags::CLIENT_FUSE_MOUNT,
             Some(data.as_str()),
         )
         .map_err(|e| std::io::Error::other(format!("mount(2) of type fuse failed: {e}")))?;

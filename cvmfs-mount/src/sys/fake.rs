@@ -407,11 +407,6 @@ fn is_dir(state: &State, path: &Path) -> bool {
     state.dirs.contains(path) || state.mounts.iter().any(|m| m.target == path)
 }
 
-const PROPAGATION: MsFlags = MsFlags::MS_SHARED
-    .union(MsFlags::MS_SLAVE)
-    .union(MsFlags::MS_PRIVATE)
-    .union(MsFlags::MS_UNBINDABLE);
-
 impl MountOps for FakeOps {
     fn mount(
         &self,
@@ -431,7 +426,7 @@ impl MountOps for FakeOps {
         if !is_dir(&state, target) {
             return Err(Errno::ENOENT);
         }
-        let propagation = flags & PROPAGATION;
+        let propagation = flags & super::flags::PROPAGATION_KINDS;
         if !propagation.is_empty() {
             // The kernel: a propagation change must be alone in its call (MS_REC allowed).
             if propagation.bits().count_ones() != 1

@@ -3,6 +3,7 @@
 //! privileges, and the command line's dry run can record what would happen.
 
 mod fake;
+pub mod flags;
 mod linux;
 
 use std::ffi::OsString;

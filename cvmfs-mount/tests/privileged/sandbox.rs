@@ -102,7 +102,6 @@ impl Sandbox {
                 timeout: Duration::from_secs(30),
                 config_dir: self.path("etc-cvmfs"),
                 write_default_local: None,
-                config_repo_required: false,
             },
             snapshot: SnapshotSettings::new(SERVER),
         }
