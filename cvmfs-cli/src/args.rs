@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::builder::TypedValueParser;
+use clap::{Args, Parser, Subcommand};
+use cvmfs_core::BackendKind;
 
 /// Make CernVM-FS repositories available inside containers, reliably.
 #[derive(Debug, Parser)]
@@ -361,8 +363,8 @@ pub struct RunArgsArgs {
     pub mounts: Option<String>,
     /// How the container gets repositories: cvmfs2-helper or snapshot mount inside it,
     /// host-bind binds the host's, automounter-slave consumes an automounter's.
-    #[arg(long, value_enum, default_value_t = BackendName::Cvmfs2Helper)]
-    pub backend: BackendName,
+    #[arg(long, value_parser = backend_kind(), default_value_t = BackendKind::Cvmfs2Helper)]
+    pub backend: BackendKind,
     /// host-bind: the host's directory with the repositories.
     #[arg(long, value_name = "DIR", default_value = "/cvmfs")]
     pub source: PathBuf,
@@ -449,18 +451,10 @@ pub struct PlanArgs {
     pub output: OutputArgs,
 }
 
-/// The backends, as the command line names them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum BackendName {
-    /// Serve local directories read-only through FUSE (needs --source).
-    Snapshot,
-    /// The real client's mount helper (`mount -t cvmfs`).
-    #[value(name = "cvmfs2-helper")]
-    Cvmfs2Helper,
-    /// Bind a host's /cvmfs (needs --source, the host directory as seen here).
-    HostBind,
-    /// Consume an automounter's rshared directory (--shared-dir).
-    AutomounterSlave,
+/// Parses `--backend` with the core's names, offering them as the possible values.
+fn backend_kind() -> impl clap::builder::TypedValueParser<Value = BackendKind> {
+    clap::builder::PossibleValuesParser::new(BackendKind::NAMES)
+        .try_map(|name| name.parse::<BackendKind>())
 }
 
 /// The options every subcommand shares, so a printed plan can be executed by changing
@@ -472,8 +466,8 @@ pub struct SelectionArgs {
     #[arg(long, env = "CVMFS_MOUNTS", value_name = "LIST")]
     pub mounts: Option<String>,
     /// How repositories are provided.
-    #[arg(long, value_enum, default_value_t = BackendName::Snapshot)]
-    pub backend: BackendName,
+    #[arg(long, value_parser = backend_kind(), default_value_t = BackendKind::Snapshot)]
+    pub backend: BackendKind,
     /// Where repositories appear.
     #[arg(long, value_name = "DIR", default_value = "/cvmfs")]
     pub root: PathBuf,

@@ -4,13 +4,12 @@
 use std::path::{Path, PathBuf};
 
 use cvmfs_core::selection::SelectionWarning;
-use cvmfs_core::{Backend, Catalog, Domain, Fqrn, MountPlan, PlanOptions, Propagation, Selection};
+use cvmfs_core::{
+    Backend, BackendKind, Catalog, Domain, Fqrn, MountPlan, PlanOptions, Propagation, Selection,
+};
 
-use crate::args::{BackendName, SelectionArgs};
+use crate::args::SelectionArgs;
 use crate::error::{CliError, InputProblem};
-
-/// The automounter's shared directories, in the order they are tried.
-pub const SHARED_DIR_DEFAULTS: [&str; 2] = ["/shared-mounts/cvmfs", "/cvmfsmounts/cvmfs"];
 
 /// A validated plan and the warnings worth showing.
 pub struct PlanRequest {
@@ -43,14 +42,14 @@ pub fn build_plan(args: &SelectionArgs) -> Result<PlanRequest, CliError> {
             Err(err) => problems.push(err.into()),
         }
     }
-    if args.plain_source && args.backend != BackendName::HostBind {
+    if args.plain_source && args.backend != BackendKind::HostBind {
         problems.push(InputProblem::Option {
             option: "--plain-source",
             message: "applies to the host-bind backend only".to_owned(),
         });
     }
     if args.whole_root || args.per_repository {
-        if args.backend != BackendName::HostBind {
+        if args.backend != BackendKind::HostBind {
             problems.push(InputProblem::Option {
                 option: if args.whole_root {
                     "--whole-root"
@@ -149,39 +148,32 @@ fn backend(
         if present {
             problems.push(InputProblem::Option {
                 option,
-                message: format!(
-                    "is not used by the {} backend",
-                    args.backend.to_possible_value_name()
-                ),
+                message: format!("is not used by the {} backend", args.backend),
             });
         }
     };
     Ok(match args.backend {
-        BackendName::Cvmfs2Helper => {
+        BackendKind::Cvmfs2Helper => {
             unused(problems, "--source", args.source.is_some());
             unused(problems, "--shared-dir", args.shared_dir.is_some());
             Some(Backend::Cvmfs2Helper)
         }
-        BackendName::Snapshot => {
+        BackendKind::Snapshot => {
             unused(problems, "--shared-dir", args.shared_dir.is_some());
             source(problems, "snapshot")?.map(|source_dir| Backend::Snapshot { source_dir })
         }
-        BackendName::HostBind => {
+        BackendKind::HostBind => {
             unused(problems, "--shared-dir", args.shared_dir.is_some());
             source(problems, "host-bind")?.map(|source_root| Backend::HostBind {
                 source_root,
                 plain_source: args.plain_source,
             })
         }
-        BackendName::AutomounterSlave => {
+        BackendKind::AutomounterSlave => {
             unused(problems, "--source", args.source.is_some());
             let shared_dir = match &args.shared_dir {
                 Some(dir) => absolute(dir)?,
-                None => SHARED_DIR_DEFAULTS
-                    .iter()
-                    .map(PathBuf::from)
-                    .find(|dir| dir.is_dir())
-                    .unwrap_or_else(|| PathBuf::from(SHARED_DIR_DEFAULTS[0])),
+                None => cvmfs_mount::backend::default_shared_dir(&cvmfs_mount::sys::LinuxOps),
             };
             Some(Backend::AutomounterSlave { shared_dir })
         }
@@ -204,16 +196,4 @@ fn absolute(path: &Path) -> Result<PathBuf, CliError> {
         .components()
         .filter(|c| !matches!(c, std::path::Component::CurDir))
         .collect())
-}
-
-impl BackendName {
-    /// The name as typed on the command line.
-    pub fn to_possible_value_name(self) -> &'static str {
-        match self {
-            Self::Snapshot => "snapshot",
-            Self::Cvmfs2Helper => "cvmfs2-helper",
-            Self::HostBind => "host-bind",
-            Self::AutomounterSlave => "automounter-slave",
-        }
-    }
 }

@@ -29,5 +29,5 @@ pub use catalog::Catalog;
 pub use error::CoreError;
 pub use fqrn::{Domain, Fqrn};
 pub use mountinfo::{MountInfo, MountTable};
-pub use plan::{Backend, MountPlan, PlanOptions, Propagation};
+pub use plan::{Backend, BackendKind, MountPlan, PlanOptions, Propagation};
 pub use selection::Selection;

@@ -4,6 +4,7 @@
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
+use cvmfs_core::BackendKind;
 use serde::{Deserialize, Serialize};
 
 use crate::host_facts::in_path;
@@ -72,8 +73,8 @@ pub struct HostReport {
 /// One backend judged.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Recommendation {
-    /// The backend's name.
-    pub backend: String,
+    /// The backend.
+    pub backend: BackendKind,
     /// Whether it will work here.
     pub works: bool,
     /// Why (or why not).
@@ -169,7 +170,7 @@ impl HostReport {
                 .filter(|m| &*m.mount_point != root_bytes)
                 .map(found)
                 .collect();
-            for dir in ["/shared-mounts/cvmfs", "/cvmfsmounts/cvmfs"] {
+            for dir in cvmfs_core::plan::AUTOMOUNTER_SHARED_DIRS {
                 let path = Path::new(dir);
                 if path.is_dir() {
                     let bytes = path.as_os_str().as_bytes();
@@ -221,7 +222,7 @@ pub fn recommend(host: &HostReport) -> Vec<Recommendation> {
     let automounter = match shared {
         Some(dir) => (true, format!("{} is shared by an automounter ({} repositories so far)", dir.path.display(), dir.repositories)),
         None if !host.shared_dirs.is_empty() => (false, "the automounter's directory exists but is not shared: bind it with :rslave from a directory the automounter shares :rshared".to_owned()),
-        None => (false, "no automounter directory (/shared-mounts/cvmfs or /cvmfsmounts/cvmfs)".to_owned()),
+        None => (false, format!("no automounter directory ({})", cvmfs_core::plan::AUTOMOUNTER_SHARED_DIRS.join(" or "))),
     };
     let helper = match (
         host.helper_installed && host.client_installed,
@@ -261,13 +262,13 @@ pub fn recommend(host: &HostReport) -> Vec<Recommendation> {
         ),
     };
     for (backend, (works, reason)) in [
-        ("host-bind", host_bind),
-        ("automounter-slave", automounter),
-        ("cvmfs2-helper", helper),
-        ("snapshot", snapshot),
+        (BackendKind::HostBind, host_bind),
+        (BackendKind::AutomounterSlave, automounter),
+        (BackendKind::Cvmfs2Helper, helper),
+        (BackendKind::Snapshot, snapshot),
     ] {
         ranked.push(Recommendation {
-            backend: backend.to_owned(),
+            backend,
             works,
             reason,
         });
@@ -298,7 +299,7 @@ mod tests {
         assert!(
             ranked
                 .iter()
-                .find(|r| r.backend == "snapshot")
+                .find(|r| r.backend == BackendKind::Snapshot)
                 .unwrap()
                 .reason
                 .contains("--device /dev/fuse")
@@ -308,7 +309,7 @@ mod tests {
             cap_sys_admin: true,
             ..HostReport::default()
         };
-        assert_eq!(recommend(&fuse)[0].backend, "snapshot");
+        assert_eq!(recommend(&fuse)[0].backend, BackendKind::Snapshot);
     }
 
     #[test]
@@ -322,7 +323,7 @@ mod tests {
             ..HostReport::default()
         };
         let ranked = recommend(&host);
-        let names: Vec<&str> = ranked.iter().map(|r| r.backend.as_str()).collect();
+        let names: Vec<&str> = ranked.iter().map(|r| r.backend.name()).collect();
         assert_eq!(
             names,
             [
@@ -347,7 +348,7 @@ mod tests {
         };
         let automounter = recommend(&host)
             .into_iter()
-            .find(|r| r.backend == "automounter-slave")
+            .find(|r| r.backend == BackendKind::AutomounterSlave)
             .unwrap();
         assert!(!automounter.works && automounter.reason.contains(":rshared"));
     }

@@ -9,7 +9,7 @@ use cvmfs_core::config::{ConfigFiles, ResolveOptions, resolve};
 use cvmfs_core::environment::{ElRelease, EnvironmentOptions, EnvironmentSetup, Shell};
 use cvmfs_core::plan::PlanOptions;
 use cvmfs_core::remap::{IdPolicy, IdRequest, plan_remap};
-use cvmfs_core::{Backend, Catalog, Domain, MountTable, Propagation, Selection};
+use cvmfs_core::{Backend, BackendKind, Catalog, Domain, MountTable, Propagation, Selection};
 
 use crate::errors::invalid;
 
@@ -150,23 +150,24 @@ fn backend(
                 ))
             })
     };
-    Ok(match name {
-        "cvmfs2-helper" => Backend::Cvmfs2Helper,
-        "snapshot" => Backend::Snapshot {
+    let kind = name
+        .parse::<BackendKind>()
+        .map_err(|e| crate::errors::InvalidInputError::new_err(e.to_string()))?;
+    Ok(match kind {
+        BackendKind::Cvmfs2Helper => Backend::Cvmfs2Helper,
+        BackendKind::Snapshot => Backend::Snapshot {
             source_dir: path("source", source)?,
         },
-        "host-bind" => Backend::HostBind {
+        BackendKind::HostBind => Backend::HostBind {
             source_root: path("source", source)?,
             plain_source,
         },
-        "automounter-slave" => Backend::AutomounterSlave {
-            shared_dir: path("shared_dir", shared_dir.or(Some("/shared-mounts/cvmfs")))?,
+        BackendKind::AutomounterSlave => Backend::AutomounterSlave {
+            shared_dir: match shared_dir {
+                Some(dir) => path("shared_dir", Some(dir))?,
+                None => cvmfs_mount::backend::default_shared_dir(&cvmfs_mount::sys::LinuxOps),
+            },
         },
-        other => {
-            return Err(crate::errors::InvalidInputError::new_err(format!(
-                "unknown backend {other:?} (cvmfs2-helper, snapshot, host-bind, automounter-slave)"
-            )));
-        }
     })
 }
 

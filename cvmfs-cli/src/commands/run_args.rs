@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use cvmfs_core::runtime_args::{Provision, Rendered, RunRequest, Runtime, render};
 use cvmfs_core::{Catalog, Selection};
 
-use crate::args::{BackendName, RunArgsArgs};
+use cvmfs_core::BackendKind;
+
+use crate::args::RunArgsArgs;
 use crate::error::{CliError, InputProblem};
 use crate::exit_code;
 
@@ -49,15 +51,15 @@ pub fn run(args: &RunArgsArgs, out: &mut dyn Write) -> Result<u8, CliError> {
         return Err(CliError::InvalidInput { problems });
     }
     let provision = match args.backend {
-        BackendName::Cvmfs2Helper | BackendName::Snapshot => Provision::InContainer,
-        BackendName::HostBind if args.per_repository => Provision::HostPerRepository {
+        BackendKind::Cvmfs2Helper | BackendKind::Snapshot => Provision::InContainer,
+        BackendKind::HostBind if args.per_repository => Provision::HostPerRepository {
             host_root: args.source.clone(),
             repositories: selection.repositories().to_vec(),
         },
-        BackendName::HostBind => Provision::HostRoot {
+        BackendKind::HostBind => Provision::HostRoot {
             host_root: args.source.clone(),
         },
-        BackendName::AutomounterSlave => Provision::Automounter {
+        BackendKind::AutomounterSlave => Provision::Automounter {
             host_dir: args.shared_dir.clone(),
         },
     };

@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
@@ -34,15 +35,100 @@ pub enum Backend {
     },
 }
 
+/// The directories an automounter shares its repositories in, in the order they are
+/// tried when none is given: the CMS lessons' `/shared-mounts/cvmfs`, then the GitLab
+/// runner pattern's `/cvmfsmounts/cvmfs`.
+pub const AUTOMOUNTER_SHARED_DIRS: [&str; 2] = ["/shared-mounts/cvmfs", "/cvmfsmounts/cvmfs"];
+
+/// Which backend, without its settings: the one owner of the backends' names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BackendKind {
+    /// [`Backend::Snapshot`].
+    Snapshot,
+    /// [`Backend::Cvmfs2Helper`].
+    #[serde(rename = "cvmfs2-helper")]
+    Cvmfs2Helper,
+    /// [`Backend::HostBind`].
+    HostBind,
+    /// [`Backend::AutomounterSlave`].
+    AutomounterSlave,
+}
+
+impl BackendKind {
+    /// Every backend, in the order help texts list them.
+    pub const ALL: [Self; 4] = [
+        Self::Snapshot,
+        Self::Cvmfs2Helper,
+        Self::HostBind,
+        Self::AutomounterSlave,
+    ];
+
+    /// Every backend's name, in the order of [`BackendKind::ALL`].
+    pub const NAMES: [&'static str; 4] = [
+        Self::ALL[0].name(),
+        Self::ALL[1].name(),
+        Self::ALL[2].name(),
+        Self::ALL[3].name(),
+    ];
+
+    /// The name as the command line, the plan document and the bindings spell it.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Snapshot => "snapshot",
+            Self::Cvmfs2Helper => "cvmfs2-helper",
+            Self::HostBind => "host-bind",
+            Self::AutomounterSlave => "automounter-slave",
+        }
+    }
+
+    /// Whether the backend reads repositories from a source directory (`--source`).
+    pub fn reads_source(self) -> bool {
+        matches!(self, Self::Snapshot | Self::HostBind)
+    }
+}
+
+impl fmt::Display for BackendKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A backend name that is none of [`BackendKind::NAMES`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown backend {name:?} (one of: {})", BackendKind::NAMES.join(", "))]
+pub struct UnknownBackend {
+    /// What was given.
+    pub name: String,
+}
+
+impl FromStr for BackendKind {
+    type Err = UnknownBackend;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|kind| kind.name() == name)
+            .ok_or_else(|| UnknownBackend {
+                name: name.to_owned(),
+            })
+    }
+}
+
 impl Backend {
+    /// Which backend this is.
+    pub fn kind(&self) -> BackendKind {
+        match self {
+            Self::Cvmfs2Helper => BackendKind::Cvmfs2Helper,
+            Self::HostBind { .. } => BackendKind::HostBind,
+            Self::AutomounterSlave { .. } => BackendKind::AutomounterSlave,
+            Self::Snapshot { .. } => BackendKind::Snapshot,
+        }
+    }
+
     /// The backend's name as the command line spells it.
     pub fn name(&self) -> &'static str {
-        match self {
-            Self::Cvmfs2Helper => "cvmfs2-helper",
-            Self::HostBind { .. } => "host-bind",
-            Self::AutomounterSlave { .. } => "automounter-slave",
-            Self::Snapshot { .. } => "snapshot",
-        }
+        self.kind().name()
     }
 
     /// Whether the client's configuration repository must be mounted before the others.
@@ -68,5 +154,35 @@ impl fmt::Display for Backend {
             write!(f, " (source {})", source.display())?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn names_parse_back_to_their_kind_and_match_the_plan_document() {
+        for kind in BackendKind::ALL {
+            assert_eq!(kind.name().parse::<BackendKind>(), Ok(kind));
+            assert_eq!(
+                serde_json::to_value(kind).ok(),
+                Some(serde_json::Value::from(kind.name()))
+            );
+        }
+        let error = "nfs".parse::<BackendKind>().unwrap_err().to_string();
+        assert!(
+            error.contains("\"nfs\"") && error.contains("automounter-slave"),
+            "{error}"
+        );
+    }
+
+    proptest! {
+        /// Parsing accepts exactly the four names.
+        #[test]
+        fn only_the_names_parse(name in "[a-z0-9-]{0,20}") {
+            prop_assert_eq!(name.parse::<BackendKind>().is_ok(), BackendKind::NAMES.contains(&name.as_str()));
+        }
     }
 }

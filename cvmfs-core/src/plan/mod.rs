@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-pub use backend::Backend;
+pub use backend::{AUTOMOUNTER_SHARED_DIRS, Backend, BackendKind, UnknownBackend};
 pub use problem::PlanProblem;
 pub use propagation::Propagation;
 pub use step::{MountSource, Step, Verification};

@@ -1,15 +1,25 @@
 //! `automounter-slave`: consume the directory an automounter publishes with rshared
 //! propagation: a recursive bind, then rslave, so repositories it mounts later arrive.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use cvmfs_core::MountPlan;
-use cvmfs_core::plan::{MountSource, Step};
+use cvmfs_core::plan::{AUTOMOUNTER_SHARED_DIRS, MountSource, Step};
 
 use crate::backend::{MountBackend, Note, Requirement, bind, source_table, unsupported};
 use crate::error::MountError;
 use crate::mount_table::path_bytes;
-use crate::sys::MountOps;
+use crate::sys::{MountOps, PathKind};
+
+/// The automounter directory to consume when none is given: the first of
+/// [`AUTOMOUNTER_SHARED_DIRS`] that is a directory here, else the first.
+pub fn default_shared_dir(ops: &dyn MountOps) -> PathBuf {
+    AUTOMOUNTER_SHARED_DIRS
+        .iter()
+        .map(PathBuf::from)
+        .find(|dir| ops.lstat(dir) == Ok(PathKind::Directory))
+        .unwrap_or_else(|| PathBuf::from(AUTOMOUNTER_SHARED_DIRS[0]))
+}
 
 /// Binds an automounter's shared directory.
 #[derive(Debug, Clone, Default)]
@@ -34,8 +44,8 @@ fn check_shared(ops: &dyn MountOps, shared_dir: &Path) -> Result<(), MountError>
 }
 
 impl MountBackend for AutomounterBackend {
-    fn name(&self) -> &'static str {
-        "automounter-slave"
+    fn kind(&self) -> cvmfs_core::BackendKind {
+        cvmfs_core::BackendKind::AutomounterSlave
     }
 
     fn preflight(&self, ops: &dyn MountOps, plan: &MountPlan) -> Vec<Requirement> {

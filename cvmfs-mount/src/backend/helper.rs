@@ -190,8 +190,8 @@ pub fn helper_requirements(
 }
 
 impl MountBackend for HelperBackend {
-    fn name(&self) -> &'static str {
-        "cvmfs2-helper"
+    fn kind(&self) -> cvmfs_core::BackendKind {
+        cvmfs_core::BackendKind::Cvmfs2Helper
     }
 
     fn preflight(&self, _ops: &dyn MountOps, plan: &MountPlan) -> Vec<Requirement> {

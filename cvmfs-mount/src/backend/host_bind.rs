@@ -54,8 +54,8 @@ impl HostBindBackend {
 }
 
 impl MountBackend for HostBindBackend {
-    fn name(&self) -> &'static str {
-        "host-bind"
+    fn kind(&self) -> cvmfs_core::BackendKind {
+        cvmfs_core::BackendKind::HostBind
     }
 
     fn preflight(&self, ops: &dyn MountOps, plan: &MountPlan) -> Vec<Requirement> {

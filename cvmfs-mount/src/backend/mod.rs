@@ -12,10 +12,10 @@ use nix::errno::Errno;
 use nix::mount::MntFlags;
 use serde::{Deserialize, Serialize};
 
-use cvmfs_core::MountPlan;
 use cvmfs_core::plan::MountSource;
+use cvmfs_core::{BackendKind, MountPlan};
 
-pub use automounter::AutomounterBackend;
+pub use automounter::{AutomounterBackend, default_shared_dir};
 pub use helper::{HelperBackend, HelperSettings, parse_relayed_code};
 pub use host_bind::HostBindBackend;
 pub use snapshot::{SnapshotBackend, SnapshotSettings};
@@ -66,8 +66,13 @@ impl Requirement {
 
 /// A way of providing repositories.
 pub trait MountBackend: Send + Sync {
+    /// Which backend this is.
+    fn kind(&self) -> BackendKind;
+
     /// The backend's name (`cvmfs2-helper`, `host-bind`, ...).
-    fn name(&self) -> &'static str;
+    fn name(&self) -> &'static str {
+        self.kind().name()
+    }
 
     /// What the system lacks for this plan; empty when everything is in place.
     fn preflight(&self, ops: &dyn MountOps, plan: &MountPlan) -> Vec<Requirement>;

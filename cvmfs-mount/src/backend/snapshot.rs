@@ -46,8 +46,8 @@ pub struct SnapshotBackend {
 }
 
 impl MountBackend for SnapshotBackend {
-    fn name(&self) -> &'static str {
-        "snapshot"
+    fn kind(&self) -> cvmfs_core::BackendKind {
+        cvmfs_core::BackendKind::Snapshot
     }
 
     fn preflight(&self, ops: &dyn MountOps, plan: &MountPlan) -> Vec<Requirement> {
