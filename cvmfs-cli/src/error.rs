@@ -74,12 +74,6 @@ pub enum CliError {
         /// Why.
         message: String,
     },
-    /// The forked probe process could not run or did not report.
-    #[error("the health probe failed: {message}")]
-    Probe {
-        /// Why.
-        message: String,
-    },
     /// Writing the result failed.
     #[error("cannot write the output: {source}")]
     WriteOutput {
@@ -98,7 +92,7 @@ impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
             Self::InvalidInput { .. } => exit_code::USAGE,
-            Self::Engine { .. } | Self::Serve { .. } | Self::Probe { .. } => exit_code::TOTAL,
+            Self::Engine { .. } | Self::Serve { .. } => exit_code::TOTAL,
             Self::CurrentDir { .. } | Self::WriteOutput { .. } => exit_code::INTERNAL,
         }
     }

@@ -6,7 +6,6 @@ mod engine_setup;
 mod error;
 mod exit_code;
 mod plan_input;
-mod probe_child;
 mod report_output;
 
 use std::io::{self, Write};

@@ -281,6 +281,43 @@ pub enum MountError {
         /// The step.
         step: String,
     },
+    /// The pipe for a probe process could not be created.
+    #[error("cannot create a pipe for the probe process: {errno}")]
+    ProbePipe {
+        /// The system error.
+        errno: Errno,
+    },
+    /// The probe process could not be forked.
+    #[error("cannot fork the probe process: {errno}")]
+    ProbeFork {
+        /// The system error.
+        errno: Errno,
+    },
+    /// Waiting for the probe process's report failed.
+    #[error("cannot wait for the probe process's report: {errno}")]
+    ProbeWait {
+        /// The system error.
+        errno: Errno,
+    },
+    /// The probe process did not report in time.
+    #[error("the probe process did not report within {limit:?}")]
+    ProbeNoReport {
+        /// The time allowed.
+        limit: Duration,
+    },
+    /// The probe process's report could not be read.
+    #[error("cannot read the probe process's report: {source}")]
+    ProbeRead {
+        /// The error.
+        #[source]
+        source: io::Error,
+    },
+    /// The probe process reported an error instead of results.
+    #[error("the probe process failed: {message}")]
+    ProbeChildFailed {
+        /// Its message.
+        message: String,
+    },
     /// An operation was attempted on a target that the plan does not own.
     #[error("{target} is not a mount of this plan; left untouched")]
     NotInPlan {
@@ -347,7 +384,8 @@ impl MountError {
             | Self::Spawn { source, .. }
             | Self::ServeFuse { source, .. }
             | Self::WriteFile { source, .. }
-            | Self::ReadFile { source, .. } => io_denied(source),
+            | Self::ReadFile { source, .. }
+            | Self::ProbeRead { source } => io_denied(source),
             Self::HelperCheckFailed { message, .. }
             | Self::ClientFailed { message, .. }
             | Self::HelperUnexpected { message, .. }
@@ -393,6 +431,12 @@ impl MountError {
             Self::Remap { .. } => "remap",
             Self::Chown { .. } => "chown",
             Self::UnsupportedStep { .. } => "unsupported-step",
+            Self::ProbePipe { .. } => "probe-pipe",
+            Self::ProbeFork { .. } => "probe-fork",
+            Self::ProbeWait { .. } => "probe-wait",
+            Self::ProbeNoReport { .. } => "probe-no-report",
+            Self::ProbeRead { .. } => "probe-read",
+            Self::ProbeChildFailed { .. } => "probe-child-failed",
             Self::NotInPlan { .. } => "not-in-plan",
         }
     }

@@ -19,6 +19,7 @@ pub mod health;
 pub mod home_ownership;
 pub mod host_facts;
 pub mod init;
+pub mod isolated_probe;
 pub mod mount_table;
 pub mod mountpoint;
 pub mod probe;

@@ -194,7 +194,7 @@ fn probe(py: Python<'_>, plan: &MountPlan, timeout_ms: u64) -> PyResult<Vec<Prob
     let engine = engine(py, plan, timeout_ms, None)?;
     let inner = plan.inner.clone();
     let results = py
-        .detach(move || engine.probe(&inner))
+        .detach(move || engine.probe_isolated(&inner))
         .map_err(|e| failed(&e))?;
     Ok(results
         .into_iter()

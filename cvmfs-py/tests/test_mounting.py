@@ -105,3 +105,50 @@ def test_unprivileged_users_get_a_user_namespace():
     finally:
         subprocess.run(["umount", "/dev/fuse"], check=False)
         holder.cleanup()
+
+
+def test_check_of_a_hung_repository_returns_and_the_interpreter_exits(tmp_path):
+    """A probe stuck in the kernel on a hung server must not keep Python from exiting."""
+    require_mounting()
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    plan = cm.MountPlan("cms", backend="snapshot", source=str(DATA), root=str(tmp_path / "cvmfs"))
+    script = (
+        "import time, cvmfs_mount as cm\n"
+        f"plan = cm.MountPlan.from_json({plan.to_json()!r})\n"
+        "started = time.monotonic()\n"
+        "try:\n"
+        "    cm.check(plan, timeout_ms=500)\n"
+        "except cm.ProbeTimeoutError as e:\n"
+        "    print('hung', time.monotonic() - started, e)\n"
+    )
+    with cm.mounted(plan):
+        server = cm.probe(plan)[0].pid
+        hung = [True]
+        os.kill(server, signal.SIGUSR1)  # the snapshot server stops answering
+
+        def release():
+            if hung.pop(0) if hung else False:
+                os.kill(server, signal.SIGUSR1)
+
+        try:
+            started = time.monotonic()
+            child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+            try:
+                out, _ = child.communicate(timeout=20)
+            except subprocess.TimeoutExpired:
+                release()  # let the stuck interpreter go, then fail
+                child.kill()
+                child.communicate()
+                pytest.fail("the interpreter did not exit after check() of a hung repository")
+            exited = time.monotonic() - started
+        finally:
+            release()
+    assert child.returncode == 0, out
+    words = out.split()
+    assert words[0] == "hung" and "hung" in out.split(" ", 2)[2], out
+    assert float(words[1]) < 3.0, out  # the 500 ms timeout, plus process start-up slack
+    assert exited < 15, exited

@@ -54,7 +54,9 @@ pub fn run(
         Operation::Unmount => print_report(&engine.unmount(&plan), json, out),
         Operation::Repair => print_report(&engine.repair(&plan), json, out),
         Operation::Check => {
-            let results = crate::probe_child::probe_in_child(&engine, &plan)?;
+            let results = engine
+                .probe_isolated(&plan)
+                .map_err(|source| CliError::Engine { source })?;
             print_probes(&results, json, out)
         }
     }

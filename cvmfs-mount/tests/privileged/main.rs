@@ -98,6 +98,10 @@ fn main() {
             repair::hung_server_probe_times_out_then_repaired,
         ),
         (
+            "isolated_probe_returns_on_a_hang_and_reaps_its_child",
+            repair::isolated_probe_returns_on_a_hang_and_reaps_its_child,
+        ),
+        (
             "watch_loop_recovers_a_crash",
             repair::watch_loop_recovers_a_crash,
         ),

@@ -248,3 +248,55 @@ pub fn in_process_server_serves_and_unmounts() -> TestResult {
     assert!(sandbox.seen(&target).is_none());
     Ok(())
 }
+
+/// This process's children that have ended but were not reaped.
+fn zombie_children() -> Vec<u32> {
+    let mut zombies = Vec::new();
+    for task in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
+        let children = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+        for pid in children.split_whitespace() {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            // The state follows the command name, which ends with the last ')'.
+            let state = stat.rsplit_once(')').map(|(_, rest)| rest.trim_start());
+            if state.is_some_and(|s| s.starts_with('Z')) {
+                zombies.push(pid.parse().unwrap());
+            }
+        }
+    }
+    zombies
+}
+
+pub fn isolated_probe_returns_on_a_hang_and_reaps_its_child() -> TestResult {
+    let sandbox = Sandbox::new();
+    let (plan, engine) = mounted(&sandbox, &["cms.cern.ch"], "cms");
+    let cms = sandbox.path("cvmfs/cms.cern.ch");
+    let probes = engine.probe_isolated(&plan)?;
+    assert!(probes[0].health.is_healthy(), "{probes:?}");
+    assert_eq!(
+        zombie_children(),
+        Vec::<u32>::new(),
+        "the probe child is reaped"
+    );
+
+    let server = pid_of(&engine, &cms, "cms.cern.ch");
+    signal(server, Signal::SIGUSR1);
+    let started = Instant::now();
+    let probes = engine.probe_isolated(&plan)?;
+    let took = started.elapsed();
+    assert_eq!(
+        probes[0].health,
+        Health::Hung { after_ms: 1500 },
+        "{probes:?}"
+    );
+    assert!(took < Duration::from_secs(3), "returned after {took:?}");
+    // The child's probe thread stays blocked until the server answers; then it exits
+    // and the background reaper collects it.
+    signal(server, Signal::SIGUSR1);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !zombie_children().is_empty() {
+        assert!(Instant::now() < deadline, "probe child never reaped");
+        thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(engine.unmount(&plan).status(), Status::Complete);
+    Ok(())
+}
