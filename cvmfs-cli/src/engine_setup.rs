@@ -7,9 +7,8 @@ use std::time::Duration;
 
 use cvmfs_core::MountPlan;
 use cvmfs_core::config::ClientProfile;
-use cvmfs_mount::backend::{BackendSettings, HelperSettings, SnapshotSettings, backend_for};
+use cvmfs_mount::backend::{BackendSettings, HelperSettings, SnapshotSettings};
 use cvmfs_mount::engine::ProgressHook;
-use cvmfs_mount::sys::{LinuxOps, MountOps};
 use cvmfs_mount::{Engine, EngineOptions, EntryReport};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -64,8 +63,7 @@ fn engine_inner(plan: &MountPlan, args: &EngineArgs, show_progress: bool) -> Eng
         allow_non_empty: args.allow_non_empty,
         config_repo_required: args.config_repo_required,
     };
-    let ops: Arc<dyn MountOps> = Arc::new(LinuxOps);
-    let engine = Engine::new(ops, backend_for(plan.backend(), &settings), options);
+    let engine = Engine::for_host(plan, &settings, options);
     if show_progress {
         engine.with_progress(progress_printer(plan.entries().len()))
     } else {

@@ -13,14 +13,14 @@ use nix::errno::Errno;
 use nix::mount::MntFlags;
 use serde::{Deserialize, Serialize};
 
-use crate::backend::{MountBackend, Note, Requirement};
+use crate::backend::{BackendSettings, MountBackend, Note, Requirement, backend_for};
 use crate::error::MountError;
 use crate::health::Health;
 use crate::mount_table::{TableText, path_bytes};
 use crate::mountpoint::{create_mountpoint, ensure_empty};
 use crate::probe::{Expectation, ProbeResult, ProbeTarget, probe_all, probe_one};
 use crate::report::{EntryReport, ErrorReport, Outcome, PlanReport};
-use crate::sys::{MountOps, flags};
+use crate::sys::{LinuxOps, MountOps, flags};
 
 /// Limits and choices of the engine.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -96,6 +96,17 @@ impl Engine {
             options,
             progress: None,
         }
+    }
+
+    /// An engine for `plan` on this machine: the real system calls ([`LinuxOps`]) and the
+    /// backend the plan names, configured from `settings`. Every face (the command line,
+    /// the Python bindings) builds its engines here.
+    pub fn for_host(plan: &MountPlan, settings: &BackendSettings, options: EngineOptions) -> Self {
+        Self::new(
+            Arc::new(LinuxOps),
+            backend_for(plan.backend(), settings),
+            options,
+        )
     }
 
     /// Reports each entry to `hook` as soon as it is done.

@@ -2,14 +2,13 @@
 
 use std::ffi::OsString;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use pyo3::prelude::*;
 
-use cvmfs_mount::backend::{BackendSettings, HelperSettings, SnapshotSettings, backend_for};
+use cvmfs_mount::backend::{BackendSettings, HelperSettings, SnapshotSettings};
 use cvmfs_mount::snapshot::{InProcessServer, ServerArgs, serve_in_process};
-use cvmfs_mount::sys::{LinuxOps, MountOps};
 use cvmfs_mount::{Engine, EngineOptions, EntryReport, Health, PlanReport};
 
 use crate::errors::{MountFailedError, PermissionDeniedError, ProbeTimeoutError, failed};
@@ -135,12 +134,7 @@ fn engine(
         probe_timeout: Duration::from_millis(probe_timeout_ms),
         ..EngineOptions::default()
     };
-    let ops: Arc<dyn MountOps> = Arc::new(LinuxOps);
-    Ok(Engine::new(
-        ops,
-        backend_for(plan.inner.backend(), &settings),
-        options,
-    ))
+    Ok(Engine::for_host(&plan.inner, &settings, options))
 }
 
 /// Runs one engine operation on the plan with the GIL released.

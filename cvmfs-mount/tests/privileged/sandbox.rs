@@ -5,12 +5,10 @@
 use std::fs;
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
 use cvmfs_core::{Backend, Catalog, MountPlan, MountTable, PlanOptions, Selection};
-use cvmfs_mount::backend::{BackendSettings, HelperSettings, SnapshotSettings, backend_for};
-use cvmfs_mount::sys::{LinuxOps, MountOps};
+use cvmfs_mount::backend::{BackendSettings, HelperSettings, SnapshotSettings};
 use cvmfs_mount::{Engine, EngineOptions};
 use nix::mount::{MntFlags, MsFlags};
 use tempfile::TempDir;
@@ -108,14 +106,13 @@ impl Sandbox {
     }
 
     pub fn engine(&self, plan: &MountPlan, settings: &BackendSettings) -> Engine {
-        let ops: Arc<dyn MountOps> = Arc::new(LinuxOps);
         let options = EngineOptions {
             probe_timeout: Duration::from_millis(1500),
             verify_wait: Duration::from_secs(10),
             backoff: Duration::from_millis(50),
             ..EngineOptions::default()
         };
-        Engine::new(ops, backend_for(plan.backend(), settings), options)
+        Engine::for_host(plan, settings, options)
     }
 
     /// The visible mount at `path`, as the mount table shows it.
