@@ -7,9 +7,11 @@ use std::path::{Path, PathBuf};
 use cvmfs_core::BackendKind;
 use serde::{Deserialize, Serialize};
 
-use crate::host_facts::in_path;
+use cvmfs_core::plan::AUTOMOUNTER_SHARED_DIRS;
+
+use crate::host_facts::{CLIENT_PATH, FactRequest, HELPER_PATHS, HostFacts};
 use crate::mount_table::TableText;
-use crate::sys::LinuxOps;
+use crate::sys::{MountOps, PathKind};
 
 /// A mount found under the mount root.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,21 +37,12 @@ pub struct SharedDir {
     pub repositories: usize,
 }
 
-/// What was found on the host.
+/// What was found on the host: its facts, and the mounts under the mount root.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HostReport {
-    /// Effective uid 0.
-    pub is_root: bool,
-    /// CAP_SYS_ADMIN in the effective set.
-    pub cap_sys_admin: bool,
-    /// `/dev/fuse` exists.
-    pub dev_fuse_exists: bool,
-    /// `/dev/fuse` opens for reading and writing.
-    pub dev_fuse_usable: bool,
-    /// User namespaces can be created (`max_user_namespaces` > 0).
-    pub user_namespaces: bool,
-    /// `fusermount3` is on PATH.
-    pub fusermount3: bool,
+    /// The host's facts.
+    #[serde(flatten)]
+    pub facts: HostFacts,
     /// The client's mount helper is installed.
     pub helper_installed: bool,
     /// The client binary is installed.
@@ -62,12 +55,6 @@ pub struct HostReport {
     pub repositories: Vec<FoundMount>,
     /// Automounter directories that exist.
     pub shared_dirs: Vec<SharedDir>,
-    /// SELinux mode, when SELinux is on.
-    pub selinux: Option<String>,
-    /// This process's AppArmor profile, when AppArmor is on.
-    pub apparmor: Option<String>,
-    /// The container engine this runs in, when one is detected.
-    pub container: Option<String>,
 }
 
 /// One backend judged.
@@ -81,79 +68,28 @@ pub struct Recommendation {
     pub reason: String,
 }
 
-fn read(path: &str) -> Option<String> {
-    std::fs::read_to_string(path)
-        .ok()
-        .map(|s| s.trim().to_owned())
-}
-
-fn has_cap_sys_admin() -> bool {
-    read("/proc/self/status")
-        .and_then(|status| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix("CapEff:"))
-                .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
-        })
-        .is_some_and(|caps| caps & (1 << 21) != 0)
-}
-
-fn container_engine() -> Option<String> {
-    if Path::new("/run/.containerenv").exists() {
-        return Some("podman".to_owned());
-    }
-    if Path::new("/.dockerenv").exists() {
-        return Some("docker".to_owned());
-    }
-    if std::env::var_os("KUBERNETES_SERVICE_HOST").is_some() {
-        return Some("kubernetes".to_owned());
-    }
-    if let Ok(value) = std::env::var("container") {
-        return Some(value);
-    }
-    let cgroup = read("/proc/1/cgroup").unwrap_or_default();
-    ["docker", "kubepods", "libpod", "containerd"]
-        .into_iter()
-        .find(|k| cgroup.contains(k))
-        .map(str::to_owned)
-}
-
 fn propagation_text(mount: &cvmfs_core::MountInfo<'_>) -> String {
     format!("{:?}", mount.propagation()).to_lowercase()
 }
 
 impl HostReport {
-    /// Looks at the host: devices, capabilities, installed tools, the mount table under
-    /// `root` and the automounter directories.
-    pub fn gather(root: &Path) -> Self {
-        let dev_fuse_usable = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open("/dev/fuse")
-            .is_ok();
+    /// Looks at the host through `ops`: its facts (with the client's programs), the
+    /// mount table under `root` and the automounter directories.
+    pub fn gather(ops: &dyn MountOps, root: &Path) -> Self {
+        let mut executables: Vec<PathBuf> = HELPER_PATHS.iter().map(PathBuf::from).collect();
+        executables.push(PathBuf::from(CLIENT_PATH));
+        let facts = ops.host_facts(&FactRequest {
+            executables,
+            users: Vec::new(),
+        });
         let mut report = Self {
-            is_root: nix::unistd::geteuid().is_root(),
-            cap_sys_admin: has_cap_sys_admin(),
-            dev_fuse_exists: Path::new("/dev/fuse").exists(),
-            dev_fuse_usable,
-            user_namespaces: read("/proc/sys/user/max_user_namespaces")
-                .and_then(|n| n.parse::<u64>().ok())
-                .is_some_and(|n| n > 0),
-            fusermount3: in_path("fusermount3"),
-            helper_installed: ["/sbin/mount.cvmfs", "/usr/sbin/mount.cvmfs"]
-                .iter()
-                .any(|p| Path::new(p).exists()),
-            client_installed: Path::new("/usr/bin/cvmfs2").exists(),
-            root_exists: root.is_dir(),
-            selinux: read("/sys/fs/selinux/enforce")
-                .map(|v| if v == "1" { "enforcing" } else { "permissive" }.to_owned()),
-            apparmor: read("/sys/module/apparmor/parameters/enabled")
-                .filter(|v| v == "Y")
-                .map(|_| read("/proc/self/attr/current").unwrap_or_else(|| "unknown".to_owned())),
-            container: container_engine(),
+            helper_installed: HELPER_PATHS.iter().any(|p| facts.executable(Path::new(p))),
+            client_installed: facts.executable(Path::new(CLIENT_PATH)),
+            root_exists: ops.lstat(root) == Ok(PathKind::Directory),
+            facts,
             ..Self::default()
         };
-        if let Ok(mut text) = TableText::read(&LinuxOps)
+        if let Ok(mut text) = TableText::read(ops)
             && let Ok(table) = text.parse()
         {
             let found = |m: &cvmfs_core::MountInfo<'_>| FoundMount {
@@ -170,9 +106,9 @@ impl HostReport {
                 .filter(|m| &*m.mount_point != root_bytes)
                 .map(found)
                 .collect();
-            for dir in cvmfs_core::plan::AUTOMOUNTER_SHARED_DIRS {
+            for dir in AUTOMOUNTER_SHARED_DIRS {
                 let path = Path::new(dir);
-                if path.is_dir() {
+                if ops.lstat(path) == Ok(PathKind::Directory) {
                     let bytes = path.as_os_str().as_bytes();
                     report.shared_dirs.push(SharedDir {
                         path: path.to_owned(),
@@ -195,8 +131,8 @@ impl HostReport {
 /// Ranks the four backends for this host: those that will work first, each with the
 /// reason; the others with what they lack.
 pub fn recommend(host: &HostReport) -> Vec<Recommendation> {
-    let can_mount = host.is_root || host.cap_sys_admin;
-    let fuse = host.dev_fuse_usable;
+    let can_mount = host.facts.can_mount();
+    let fuse = host.facts.dev_fuse_usable;
     let client_mounts = host
         .repositories
         .iter()
@@ -222,7 +158,7 @@ pub fn recommend(host: &HostReport) -> Vec<Recommendation> {
     let automounter = match shared {
         Some(dir) => (true, format!("{} is shared by an automounter ({} repositories so far)", dir.path.display(), dir.repositories)),
         None if !host.shared_dirs.is_empty() => (false, "the automounter's directory exists but is not shared: bind it with :rslave from a directory the automounter shares :rshared".to_owned()),
-        None => (false, format!("no automounter directory ({})", cvmfs_core::plan::AUTOMOUNTER_SHARED_DIRS.join(" or "))),
+        None => (false, format!("no automounter directory ({})", AUTOMOUNTER_SHARED_DIRS.join(" or "))),
     };
     let helper = match (
         host.helper_installed && host.client_installed,
@@ -246,7 +182,7 @@ pub fn recommend(host: &HostReport) -> Vec<Recommendation> {
             "/dev/fuse is missing or not usable (--device /dev/fuse)".to_owned(),
         ),
     };
-    let snapshot = match (fuse, can_mount || host.user_namespaces) {
+    let snapshot = match (fuse, can_mount || host.facts.user_namespaces) {
         (true, true) => (
             true,
             "FUSE works here: serves local snapshot directories (not the live repositories)"
@@ -305,8 +241,11 @@ mod tests {
                 .contains("--device /dev/fuse")
         );
         let fuse = HostReport {
-            dev_fuse_usable: true,
-            cap_sys_admin: true,
+            facts: HostFacts {
+                dev_fuse_usable: true,
+                cap_sys_admin: true,
+                ..HostFacts::default()
+            },
             ..HostReport::default()
         };
         assert_eq!(recommend(&fuse)[0].backend, BackendKind::Snapshot);
@@ -315,8 +254,11 @@ mod tests {
     #[test]
     fn host_mounts_rank_host_bind_first() {
         let host = HostReport {
-            is_root: true,
-            dev_fuse_usable: true,
+            facts: HostFacts {
+                is_root: true,
+                dev_fuse_usable: true,
+                ..HostFacts::default()
+            },
             helper_installed: true,
             client_installed: true,
             repositories: vec![mount("/cvmfs/cms.cern.ch", "fuse", "cvmfs2")],
@@ -351,5 +293,35 @@ mod tests {
             .find(|r| r.backend == BackendKind::AutomounterSlave)
             .unwrap();
         assert!(!automounter.works && automounter.reason.contains(":rshared"));
+    }
+
+    #[test]
+    fn gathers_through_the_system_calls() {
+        let fake = crate::sys::FakeOps::new();
+        fake.add_dir("/cvmfs");
+        fake.add_client_mount("/cvmfs/cms.cern.ch", "cms.cern.ch");
+        fake.add_shared_dir("/cvmfsmounts/cvmfs");
+        let host = HostReport::gather(&fake, Path::new("/cvmfs"));
+        assert!(host.root_exists && host.facts.is_root && !host.helper_installed);
+        assert_eq!(host.repositories.len(), 1);
+        assert_eq!(
+            host.repositories[0].path,
+            PathBuf::from("/cvmfs/cms.cern.ch")
+        );
+        assert_eq!(host.shared_dirs.len(), 1);
+        assert!(host.shared_dirs[0].shared);
+        let ranked = recommend(&host);
+        assert_eq!(
+            ranked
+                .iter()
+                .take_while(|r| r.works)
+                .map(|r| r.backend)
+                .collect::<Vec<_>>(),
+            [
+                BackendKind::HostBind,
+                BackendKind::AutomounterSlave,
+                BackendKind::Snapshot
+            ]
+        );
     }
 }

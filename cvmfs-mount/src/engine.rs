@@ -127,7 +127,8 @@ impl Engine {
 
     /// What the backend lacks for this plan.
     pub fn preflight(&self, plan: &MountPlan) -> Vec<Requirement> {
-        self.backend.preflight(self.ops.as_ref(), plan)
+        let facts = self.ops.host_facts(&self.backend.fact_request(plan));
+        self.backend.preflight(self.ops.as_ref(), &facts, plan)
     }
 
     /// Probes every entry's own target (and, for a whole-root bind, each repository

@@ -308,8 +308,10 @@ fn enter_user_namespace() -> PyResult<()> {
 /// Whether this process can mount FUSE now (root, or CAP_SYS_ADMIN, and /dev/fuse opens).
 #[pyfunction]
 fn can_mount() -> bool {
-    let report = cvmfs_mount::doctor::HostReport::gather(std::path::Path::new("/cvmfs"));
-    report.dev_fuse_usable && (report.is_root || report.cap_sys_admin)
+    use cvmfs_mount::sys::MountOps;
+    cvmfs_mount::sys::LinuxOps
+        .host_facts(&cvmfs_mount::host_facts::FactRequest::default())
+        .can_mount_fuse()
 }
 
 /// Adds the operations to the module.

@@ -3,6 +3,7 @@
 use std::io::Write;
 
 use cvmfs_mount::doctor::{HostReport, recommend};
+use cvmfs_mount::sys::LinuxOps;
 
 use crate::args::DoctorArgs;
 use crate::error::CliError;
@@ -14,7 +15,7 @@ fn yes(value: bool) -> &'static str {
 
 /// Runs `doctor`; exits 0 when at least one backend will work.
 pub fn run(args: &DoctorArgs, out: &mut dyn Write) -> Result<u8, CliError> {
-    let host = HostReport::gather(&args.root);
+    let host = HostReport::gather(&LinuxOps, &args.root);
     let ranked = recommend(&host);
     let code = if ranked.iter().any(|r| r.works) {
         exit_code::SUCCESS
@@ -34,36 +35,48 @@ pub fn run(args: &DoctorArgs, out: &mut dyn Write) -> Result<u8, CliError> {
     }
     let mut text = String::from("Host:\n");
     let rows = [
-        ("running as root", yes(host.is_root).to_owned()),
-        ("CAP_SYS_ADMIN", yes(host.cap_sys_admin).to_owned()),
+        ("running as root", yes(host.facts.is_root).to_owned()),
+        ("CAP_SYS_ADMIN", yes(host.facts.cap_sys_admin).to_owned()),
         (
             "/dev/fuse",
-            if host.dev_fuse_usable {
+            if host.facts.dev_fuse_usable {
                 "usable"
-            } else if host.dev_fuse_exists {
+            } else if host.facts.dev_fuse.is_some() {
                 "present but not usable"
             } else {
                 "missing"
             }
             .to_owned(),
         ),
-        ("user namespaces", yes(host.user_namespaces).to_owned()),
-        ("fusermount3", yes(host.fusermount3).to_owned()),
+        (
+            "user namespaces",
+            yes(host.facts.user_namespaces).to_owned(),
+        ),
+        ("fusermount3", yes(host.facts.fusermount3).to_owned()),
         (
             "CVMFS client installed",
             yes(host.helper_installed && host.client_installed).to_owned(),
         ),
         (
             "inside a container",
-            host.container.clone().unwrap_or_else(|| "no".to_owned()),
+            host.facts
+                .container
+                .clone()
+                .unwrap_or_else(|| "no".to_owned()),
         ),
         (
             "SELinux",
-            host.selinux.clone().unwrap_or_else(|| "off".to_owned()),
+            host.facts
+                .selinux
+                .clone()
+                .unwrap_or_else(|| "off".to_owned()),
         ),
         (
             "AppArmor",
-            host.apparmor.clone().unwrap_or_else(|| "off".to_owned()),
+            host.facts
+                .apparmor
+                .clone()
+                .unwrap_or_else(|| "off".to_owned()),
         ),
     ];
     for (name, value) in rows {

@@ -48,7 +48,12 @@ impl MountBackend for AutomounterBackend {
         cvmfs_core::BackendKind::AutomounterSlave
     }
 
-    fn preflight(&self, ops: &dyn MountOps, plan: &MountPlan) -> Vec<Requirement> {
+    fn preflight(
+        &self,
+        ops: &dyn MountOps,
+        _facts: &crate::host_facts::HostFacts,
+        plan: &MountPlan,
+    ) -> Vec<Requirement> {
         plan.steps()
             .filter_map(|step| match step {
                 Step::Mount {

@@ -14,7 +14,7 @@ use cvmfs_core::plan::MountSource;
 use crate::atomic_file::write_atomically;
 use crate::backend::{MountBackend, Note, Requirement, unsupported};
 use crate::error::MountError;
-use crate::host_facts::HostFacts;
+use crate::host_facts::{FactRequest, HostFacts};
 use crate::sys::{MountOps, ProgramOutput};
 
 /// How the helper backend runs.
@@ -150,7 +150,7 @@ pub fn helper_requirements(
         ));
     }
     let get = |key: &str| config.and_then(|c| c.get(key));
-    let user = get("CVMFS_USER").unwrap_or("cvmfs");
+    let user = &client_user(config);
     match &facts.dev_fuse {
         None => needs.push(Requirement::blocking(
             "/dev/fuse does not exist (\"Fuse not loaded\")",
@@ -189,24 +189,44 @@ pub fn helper_requirements(
     needs
 }
 
+/// The user the client runs as (`CVMFS_USER`, default `cvmfs`).
+fn client_user(config: Option<&EffectiveConfig>) -> String {
+    config
+        .and_then(|c| c.get("CVMFS_USER"))
+        .unwrap_or("cvmfs")
+        .to_owned()
+}
+
+impl HelperBackend {
+    /// The client's effective configuration for the plan's first repository.
+    fn client_config(&self, plan: &MountPlan) -> Option<EffectiveConfig> {
+        plan.repositories().first().map(|fqrn| {
+            crate::client_config::load_effective(&self.settings.config_dir, plan.root(), fqrn)
+        })
+    }
+}
+
 impl MountBackend for HelperBackend {
     fn kind(&self) -> cvmfs_core::BackendKind {
         cvmfs_core::BackendKind::Cvmfs2Helper
     }
 
-    fn preflight(&self, _ops: &dyn MountOps, plan: &MountPlan) -> Vec<Requirement> {
-        let config = plan.repositories().first().map(|fqrn| {
-            crate::client_config::load_effective(&self.settings.config_dir, plan.root(), fqrn)
-        });
-        let user = config
-            .as_ref()
-            .and_then(|c| c.get("CVMFS_USER"))
-            .unwrap_or("cvmfs")
-            .to_owned();
-        let mut paths = vec![self.settings.program.as_path()];
-        paths.extend(self.settings.client_binary.as_deref());
-        let facts = HostFacts::gather(&paths, &[&user]);
-        helper_requirements(&self.settings, &facts, config.as_ref())
+    fn fact_request(&self, plan: &MountPlan) -> FactRequest {
+        let mut executables = vec![self.settings.program.clone()];
+        executables.extend(self.settings.client_binary.clone());
+        FactRequest {
+            executables,
+            users: vec![client_user(self.client_config(plan).as_ref())],
+        }
+    }
+
+    fn preflight(
+        &self,
+        _ops: &dyn MountOps,
+        facts: &HostFacts,
+        plan: &MountPlan,
+    ) -> Vec<Requirement> {
+        helper_requirements(&self.settings, facts, self.client_config(plan).as_ref())
     }
 
     fn prepare(&self, plan: &MountPlan) -> Result<Vec<String>, MountError> {
@@ -309,11 +329,8 @@ mod tests {
     #[test]
     fn requirements_name_the_real_clients_failures() {
         let facts = HostFacts {
-            is_root: false,
-            executables: Vec::new(),
-            dev_fuse: None,
-            users: Vec::new(),
             nofile_hard: Some(1024),
+            ..HostFacts::default()
         };
         let needs = helper_requirements(&HelperSettings::default(), &facts, None);
         let text: Vec<&str> = needs.iter().map(|r| r.problem.as_str()).collect();

@@ -58,7 +58,12 @@ impl MountBackend for HostBindBackend {
         cvmfs_core::BackendKind::HostBind
     }
 
-    fn preflight(&self, ops: &dyn MountOps, plan: &MountPlan) -> Vec<Requirement> {
+    fn preflight(
+        &self,
+        ops: &dyn MountOps,
+        _facts: &crate::host_facts::HostFacts,
+        plan: &MountPlan,
+    ) -> Vec<Requirement> {
         let mut needs = Vec::new();
         for step in plan.steps() {
             if let Step::Mount {

@@ -21,6 +21,7 @@ pub use host_bind::HostBindBackend;
 pub use snapshot::{SnapshotBackend, SnapshotSettings};
 
 use crate::error::MountError;
+use crate::host_facts::{FactRequest, HostFacts};
 use crate::sys::MountOps;
 
 /// Something a backend reports about a mount it made.
@@ -74,8 +75,19 @@ pub trait MountBackend: Send + Sync {
         self.kind().name()
     }
 
-    /// What the system lacks for this plan; empty when everything is in place.
-    fn preflight(&self, ops: &dyn MountOps, plan: &MountPlan) -> Vec<Requirement>;
+    /// What this backend wants looked up on the host for [`MountBackend::preflight`].
+    fn fact_request(&self, _plan: &MountPlan) -> FactRequest {
+        FactRequest::default()
+    }
+
+    /// What the system lacks for this plan, judged from the host's `facts` (gathered for
+    /// [`MountBackend::fact_request`]); empty when everything is in place.
+    fn preflight(
+        &self,
+        ops: &dyn MountOps,
+        facts: &HostFacts,
+        plan: &MountPlan,
+    ) -> Vec<Requirement>;
 
     /// Runs once before any entry is mounted (for example, writes client configuration).
     /// Returns notes for the report.

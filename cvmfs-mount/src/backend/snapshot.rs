@@ -50,15 +50,20 @@ impl MountBackend for SnapshotBackend {
         cvmfs_core::BackendKind::Snapshot
     }
 
-    fn preflight(&self, ops: &dyn MountOps, plan: &MountPlan) -> Vec<Requirement> {
+    fn preflight(
+        &self,
+        ops: &dyn MountOps,
+        facts: &crate::host_facts::HostFacts,
+        plan: &MountPlan,
+    ) -> Vec<Requirement> {
         let mut needs = Vec::new();
-        if !Path::new("/dev/fuse").exists() {
+        if facts.dev_fuse.is_none() {
             needs.push(Requirement::blocking(
                 "/dev/fuse does not exist",
                 "pass --device /dev/fuse to the container",
             ));
         }
-        if !nix::unistd::geteuid().is_root() && !crate::host_facts::in_path("fusermount3") {
+        if !facts.is_root && !facts.fusermount3 {
             needs.push(Requirement::blocking(
                 "not root and fusermount3 is missing",
                 "run as root, in a user namespace (unshare -rm), or install fuse3",

@@ -21,7 +21,7 @@ use std::time::Duration;
 use cvmfs_core::config::{EffectiveConfig, parse_switch};
 use cvmfs_core::{Domain, Fqrn, MountTable};
 use cvmfs_mount::client_config::load_effective;
-use cvmfs_mount::host_facts::HostFacts;
+use cvmfs_mount::host_facts::{FactRequest, HostFacts};
 use cvmfs_mount::snapshot::ServerArgs;
 use cvmfs_mount::sys::{LinuxOps, MountOps, ServerSpawn, ServerStart};
 
@@ -153,7 +153,10 @@ fn main() -> ExitCode {
     let switch = |key: &str| config.get(key).and_then(parse_switch).unwrap_or(false);
     let truncate = switch("CVMFS_TEST_TRUNCATE_MESSAGES");
     let user = config.get("CVMFS_USER").unwrap_or("cvmfs").to_owned();
-    let facts = HostFacts::gather(&[], &[&user]);
+    let facts = HostFacts::gather(&FactRequest {
+        executables: Vec::new(),
+        users: vec![user.clone()],
+    });
     let ids = facts.user_ids(&user);
     if args.dry_run {
         let (uid, gid) = ids.unwrap_or((0, 0));

@@ -471,3 +471,60 @@ fn watch_repairs_each_round_and_stops_when_asked() {
         ]
     );
 }
+
+#[test]
+fn preflight_judges_the_facts_the_system_calls_report() {
+    let fake = Arc::new(FakeOps::new());
+    let helper = HelperBackend::default();
+    let cms = plan("cms", Backend::Cvmfs2Helper, &PlanOptions::default());
+    // The fake's default host: root with a usable /dev/fuse, but no client installed.
+    let needs = engine(&fake, helper.clone(), options()).preflight(&cms);
+    let problems: Vec<&str> = needs.iter().map(|r| r.problem.as_str()).collect();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("mount.cvmfs is missing")),
+        "{problems:#?}"
+    );
+    assert!(
+        !problems.iter().any(|p| p.contains("not running as root")),
+        "{problems:#?}"
+    );
+    fake.set_host_facts(crate::host_facts::HostFacts {
+        executables: vec![p("/sbin/mount.cvmfs"), p("/usr/bin/cvmfs2")],
+        nofile_hard: Some(1024),
+        ..crate::host_facts::HostFacts::default()
+    });
+    let needs = engine(&fake, helper, options()).preflight(&cms);
+    let problems: Vec<&str> = needs.iter().map(|r| r.problem.as_str()).collect();
+    assert!(
+        problems.iter().any(|p| p.contains("not running as root")),
+        "{problems:#?}"
+    );
+    assert!(
+        problems.iter().any(|p| p.contains("Fuse not loaded")),
+        "{problems:#?}"
+    );
+    assert!(
+        problems.iter().any(|p| p.contains("CVMFS_NFILES=131072")),
+        "{problems:#?}"
+    );
+    assert!(
+        !problems
+            .iter()
+            .any(|p| p.contains("mount.cvmfs") || p.contains("/usr/bin/cvmfs2")),
+        "{problems:#?}"
+    );
+    let snapshot = engine(&fake, snapshot_backend(), options()).preflight(&snapshot_plan("cms"));
+    let problems: Vec<&str> = snapshot.iter().map(|r| r.problem.as_str()).collect();
+    assert!(
+        problems.contains(&"/dev/fuse does not exist"),
+        "{problems:#?}"
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("fusermount3 is missing")),
+        "{problems:#?}"
+    );
+}

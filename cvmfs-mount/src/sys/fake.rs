@@ -15,6 +15,7 @@ use nix::mount::{MntFlags, MsFlags};
 
 use cvmfs_core::mountinfo::encode;
 
+use crate::host_facts::{FactRequest, HostFacts};
 use crate::sys::{MountOps, PathKind, ProgramOutput, ServerSpawn, ServerStart};
 
 /// The operations of [`MountOps`], for injecting failures and counting calls.
@@ -177,6 +178,7 @@ struct State {
     responses: HashMap<String, Vec<FakeResponse>>,
     next_id: u32,
     next_peer: u32,
+    facts: HostFacts,
 }
 
 /// The simulated system. Cheap to share: all state is behind one lock.
@@ -200,6 +202,19 @@ impl FakeOps {
         let mut state = State {
             next_id: 100,
             next_peer: 1,
+            facts: HostFacts {
+                is_root: true,
+                cap_sys_admin: true,
+                dev_fuse: Some(crate::host_facts::DeviceAccess {
+                    mode: 0o666,
+                    uid: 0,
+                    gid: 0,
+                }),
+                dev_fuse_usable: true,
+                user_namespaces: true,
+                root_propagation: Some("shared".to_owned()),
+                ..HostFacts::default()
+            },
             ..State::default()
         };
         state.dirs.insert(PathBuf::from("/"));
@@ -226,6 +241,12 @@ impl FakeOps {
         self.state
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Sets the host facts [`MountOps::host_facts`] answers (root with a usable
+    /// `/dev/fuse` until set).
+    pub fn set_host_facts(&self, facts: HostFacts) {
+        self.lock().facts = facts;
     }
 
     /// Creates a directory and its parents.
@@ -644,6 +665,18 @@ impl MountOps for FakeOps {
             out.extend_from_slice(format!(" - {} {} rw\n", m.fs_type, m.source).as_bytes());
         }
         Ok(out)
+    }
+
+    fn host_facts(&self, request: &FactRequest) -> HostFacts {
+        let mut facts = self.lock().facts.clone();
+        // Only what was asked about is reported, as on a real host.
+        facts
+            .executables
+            .retain(|p| request.executables.contains(p));
+        facts
+            .users
+            .retain(|(name, _, _)| request.users.contains(name));
+        facts
     }
 
     fn run_program(

@@ -13,6 +13,8 @@ use nix::errno::Errno;
 use nix::mount::{MntFlags, MsFlags};
 use nix::sys::stat::{Mode, SFlag};
 
+use crate::host_facts::{FactRequest, HostFacts};
+use crate::mount_table::TableText;
 use crate::sys::{MountOps, PathKind, ProgramOutput, ServerSpawn, ServerStart};
 
 /// The Linux implementation of [`MountOps`].
@@ -155,6 +157,18 @@ impl MountOps for LinuxOps {
             stderr: stderr.join().unwrap_or_default(),
             timed_out: status.is_none(),
         })
+    }
+
+    fn host_facts(&self, request: &FactRequest) -> HostFacts {
+        let mut facts = HostFacts::gather(request);
+        if let Ok(mut text) = TableText::read(self)
+            && let Ok(table) = text.parse()
+        {
+            facts.root_propagation = table
+                .visible_at(b"/")
+                .map(|m| format!("{:?}", m.propagation()).to_lowercase());
+        }
+        facts
     }
 
     fn spawn_server(&self, spawn: &ServerSpawn) -> io::Result<ServerStart> {

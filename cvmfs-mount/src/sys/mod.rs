@@ -12,6 +12,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::host_facts::{FactRequest, HostFacts};
+
 pub use fake::{FakeCall, FakeHealth, FakeMount, FakeOps, FakeResponse, Op};
 pub use linux::LinuxOps;
 pub use nix::errno::Errno;
@@ -105,4 +107,6 @@ pub trait MountOps: Send + Sync + Debug {
     ) -> io::Result<ProgramOutput>;
     /// Starts a server that detaches once ready.
     fn spawn_server(&self, spawn: &ServerSpawn) -> io::Result<ServerStart>;
+    /// The facts of the host, with the executables and users `request` asks about.
+    fn host_facts(&self, request: &FactRequest) -> HostFacts;
 }
