@@ -317,6 +317,9 @@ pub struct EnvArgs {
     /// The architecture in the layout's directory names.
     #[arg(long, default_value = "x86_64")]
     pub arch: String,
+    /// The catalog names are resolved against.
+    #[command(flatten)]
+    pub catalog: CatalogArgs,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -374,6 +377,9 @@ pub struct RunArgsArgs {
     /// automounter-slave: the host directory the automounter shares.
     #[arg(long, value_name = "DIR", default_value = "/shared-mounts/cvmfs")]
     pub shared_dir: PathBuf,
+    /// The catalog names are resolved against.
+    #[command(flatten)]
+    pub catalog: CatalogArgs,
     /// Where repositories appear in the container.
     #[arg(long, value_name = "DIR", default_value = "/cvmfs")]
     pub root: PathBuf,
@@ -498,6 +504,16 @@ pub struct SelectionArgs {
     /// Mount a repository at another path under the root: `FQRN=PATH` (repeatable).
     #[arg(long = "target", value_name = "FQRN=PATH")]
     pub targets: Vec<String>,
+    /// The catalog names are resolved against.
+    #[command(flatten)]
+    pub catalog: CatalogArgs,
+}
+
+/// The options that decide the catalog: which names exist, what `all` means, the default
+/// domain and the configuration repository. Every command that reads a selection takes
+/// them, and `plan_input::catalog` is the one place that turns them into a catalog.
+#[derive(Debug, Args)]
+pub struct CatalogArgs {
     /// Built-in catalog of known repositories.
     #[arg(long, value_name = "NAME", default_value = "cms")]
     pub profile: String,

@@ -8,7 +8,7 @@ use cvmfs_core::{
     Backend, BackendKind, Catalog, Domain, Fqrn, MountPlan, PlanOptions, Propagation, Selection,
 };
 
-use crate::args::SelectionArgs;
+use crate::args::{CatalogArgs, SelectionArgs};
 use crate::error::{CliError, InputProblem};
 
 /// A validated plan and the warnings worth showing.
@@ -22,7 +22,7 @@ pub struct PlanRequest {
 /// Builds the plan for the options, or reports every problem at once.
 pub fn build_plan(args: &SelectionArgs) -> Result<PlanRequest, CliError> {
     let mut problems: Vec<InputProblem> = Vec::new();
-    let catalog = catalog(args, &mut problems);
+    let catalog = catalog(&args.catalog, &mut problems);
     let selection = match Selection::parse(args.mounts.as_deref(), &catalog) {
         Ok(selection) => Some(selection),
         Err(err) => {
@@ -97,7 +97,10 @@ pub fn build_plan(args: &SelectionArgs) -> Result<PlanRequest, CliError> {
     Err(CliError::InvalidInput { problems })
 }
 
-fn catalog(args: &SelectionArgs, problems: &mut Vec<InputProblem>) -> Catalog {
+/// The catalog the options describe; every problem is added to `problems` (the built-in
+/// CMS catalog stands in for an unknown profile so that the other options are still
+/// checked).
+pub fn catalog(args: &CatalogArgs, problems: &mut Vec<InputProblem>) -> Catalog {
     let mut catalog = Catalog::profile(&args.profile).unwrap_or_else(|err| {
         problems.push(err.into());
         Catalog::cms()

@@ -340,3 +340,57 @@ fn run_args_manifests_and_bad_runtimes() {
         .stderr(predicate::str::contains("invalid runtime \"lxc\""))
         .stderr(predicate::str::contains("token 2"));
 }
+
+#[test]
+fn the_catalog_options_reach_every_command_that_reads_a_selection() {
+    // config render: the configuration repository comes from the plan, not a fixed catalog.
+    cli()
+        .args([
+            "config",
+            "render",
+            "--backend",
+            "cvmfs2-helper",
+            "--config-repository",
+            "none",
+        ])
+        .args(["--mounts", "cms cvmfs-config.cern.ch"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "CVMFS_REPOSITORIES=cms.cern.ch,cvmfs-config.cern.ch\n",
+        ));
+    cli()
+        .args(["config", "render", "--backend", "cvmfs2-helper"])
+        .args([
+            "--config-repository",
+            "config.example.org",
+            "--mounts",
+            "cms",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("CVMFS_REPOSITORIES=cms.cern.ch\n"));
+    // run-args and env resolve names against the same catalog as plan.
+    cli()
+        .args(["run-args", "docker", "--json", "--mounts", "all"])
+        .args(["--add-repository", "extra.example.org"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("extra.example.org"));
+    cli()
+        .args(["env", "--mounts", "cms", "--profile", "atlas"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("atlas"));
+    cli()
+        .args([
+            "run-args",
+            "docker",
+            "--mounts",
+            "cms",
+            "--default-domain=-bad-",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("invalid default domain"));
+}

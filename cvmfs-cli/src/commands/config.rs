@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::Path;
 
 use cvmfs_core::config::ClientProfile;
-use cvmfs_core::{Catalog, Domain, Fqrn};
+use cvmfs_core::{Domain, Fqrn};
 use cvmfs_mount::client_config::load_effective;
 
 use crate::args::{ConfigCommand, SelectionArgs};
@@ -71,9 +71,7 @@ fn show(
 
 fn render(selection: &SelectionArgs, out: &mut dyn Write) -> Result<u8, CliError> {
     let request = build_plan(selection)?;
-    let catalog = Catalog::profile(&selection.profile).unwrap_or_default();
-    let text =
-        ClientProfile::cms().render_default_local(&request.plan, catalog.config_repository());
+    let text = ClientProfile::cms().render_default_local(&request.plan);
     crate::commands::emit(out, &text)?;
     Ok(exit_code::SUCCESS)
 }

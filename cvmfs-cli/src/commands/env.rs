@@ -2,8 +2,8 @@
 
 use std::io::Write;
 
+use cvmfs_core::Selection;
 use cvmfs_core::environment::{ElRelease, EnvironmentOptions, EnvironmentSetup, Shell};
-use cvmfs_core::{Catalog, Selection};
 
 use crate::args::EnvArgs;
 use crate::error::{CliError, InputProblem};
@@ -22,10 +22,13 @@ pub fn run(args: &EnvArgs, out: &mut dyn Write) -> Result<u8, CliError> {
         .parse::<ElRelease>()
         .map_err(|e| problems.push(e.into()))
         .ok();
-    let selection = Selection::parse(args.mounts.as_deref(), &Catalog::cms())
+    let catalog = crate::plan_input::catalog(&args.catalog, &mut problems);
+    let selection = Selection::parse(args.mounts.as_deref(), &catalog)
         .map_err(|e| problems.push(e.into()))
         .ok();
-    let (Some(shell), Some(el), Some(selection)) = (shell, el, selection) else {
+    let (Some(shell), Some(el), Some(selection), true) =
+        (shell, el, selection, problems.is_empty())
+    else {
         return Err(CliError::InvalidInput { problems });
     };
     let options = EnvironmentOptions {

@@ -3,8 +3,8 @@
 use std::io::Write;
 use std::path::PathBuf;
 
+use cvmfs_core::Selection;
 use cvmfs_core::runtime_args::{Provision, Rendered, RunRequest, Runtime, render};
-use cvmfs_core::{Catalog, Selection};
 
 use cvmfs_core::BackendKind;
 
@@ -20,7 +20,8 @@ pub fn run(args: &RunArgsArgs, out: &mut dyn Write) -> Result<u8, CliError> {
         .parse::<Runtime>()
         .map_err(|e| problems.push(e.into()))
         .ok();
-    let selection = Selection::parse(args.mounts.as_deref(), &Catalog::cms())
+    let catalog = crate::plan_input::catalog(&args.catalog, &mut problems);
+    let selection = Selection::parse(args.mounts.as_deref(), &catalog)
         .map_err(|e| problems.push(e.into()))
         .ok();
     let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("/root"), PathBuf::from);

@@ -33,7 +33,7 @@ impl ClientProfile {
     }
 
     /// The `default.local` for `plan`: `CVMFS_REPOSITORIES` lists the plan's
-    /// repositories (the configuration repository excluded) in plan order.
+    /// repositories (its configuration repository excluded) in plan order.
     ///
     /// ```
     /// use cvmfs_core::{Backend, Catalog, MountPlan, PlanOptions, Selection};
@@ -41,14 +41,11 @@ impl ClientProfile {
     /// let catalog = Catalog::cms();
     /// let selection = Selection::parse(Some("cms sft"), &catalog).unwrap();
     /// let plan = MountPlan::build(&selection, &catalog, Backend::Cvmfs2Helper, &PlanOptions::default()).unwrap();
-    /// let text = ClientProfile::cms().render_default_local(&plan, catalog.config_repository());
+    /// let text = ClientProfile::cms().render_default_local(&plan);
     /// assert!(text.contains("CVMFS_REPOSITORIES=cms.cern.ch,sft.cern.ch\n"));
     /// ```
-    pub fn render_default_local(
-        &self,
-        plan: &MountPlan,
-        config_repository: Option<&crate::Fqrn>,
-    ) -> String {
+    pub fn render_default_local(&self, plan: &MountPlan) -> String {
+        let config_repository = plan.config_repository();
         let repositories: Vec<&str> = plan
             .repositories()
             .into_iter()
@@ -89,7 +86,7 @@ mod tests {
             &PlanOptions::default(),
         )
         .unwrap();
-        let text = ClientProfile::cms().render_default_local(&plan, catalog.config_repository());
+        let text = ClientProfile::cms().render_default_local(&plan);
         let mut files = ConfigFiles::new();
         files.insert("/etc/cvmfs/default.local".into(), text);
         let config = resolve(

@@ -268,6 +268,14 @@ impl MountPlan {
         &self.unmount_order
     }
 
+    /// The client's configuration repository, when the plan mounts one first.
+    pub fn config_repository(&self) -> Option<&Fqrn> {
+        self.entries
+            .iter()
+            .find(|entry| entry.role == EntryRole::ConfigRepository)
+            .and_then(|entry| entry.repository.as_ref())
+    }
+
     /// Every repository the plan provides, configuration repository included.
     pub fn repositories(&self) -> Vec<&Fqrn> {
         self.entries

@@ -233,8 +233,7 @@ impl MountBackend for HelperBackend {
         let Some(profile) = &self.settings.write_default_local else {
             return Ok(Vec::new());
         };
-        let catalog = cvmfs_core::Catalog::cms();
-        let text = profile.render_default_local(plan, catalog.config_repository());
+        let text = profile.render_default_local(plan);
         let path = self.settings.config_dir.join("default.local");
         write_atomically(&path, text.as_bytes())?;
         Ok(vec![format!(
