@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use cvmfs_mount::probe::ProbeResult;
-use cvmfs_mount::{Outcome, PlanReport, Status};
+use cvmfs_mount::{Operation, Outcome, PlanReport, Status};
 
 use crate::error::CliError;
 use crate::exit_code;
@@ -47,17 +47,17 @@ pub fn print_report(report: &PlanReport, json: bool, out: &mut dyn Write) -> Res
         return Ok(status_code(report.status()));
     }
     if report.entries.is_empty() {
-        let line = match report.operation.as_str() {
-            "mount" => "Not mounting any filesystems.",
-            _ => "Nothing is selected.",
+        let line = match report.operation {
+            Operation::Mount => "Not mounting any filesystems.",
+            Operation::Unmount | Operation::Repair => "Nothing is selected.",
         };
         write(out, format!("{line}\n"))?;
         return Ok(exit_code::SUCCESS);
     }
-    let verb = match report.operation.as_str() {
-        "mount" => "Mounting",
-        "unmount" => "Unmounting",
-        _ => "Repairing",
+    let verb = match report.operation {
+        Operation::Mount => "Mounting",
+        Operation::Unmount => "Unmounting",
+        Operation::Repair => "Repairing",
     };
     for entry in &report.entries {
         let mut line = format!(

@@ -13,13 +13,13 @@ use nix::errno::Errno;
 use nix::mount::MntFlags;
 use serde::{Deserialize, Serialize};
 
-use crate::backend::{BackendSettings, MountBackend, Note, Requirement, backend_for};
+use crate::backend::{BackendSettings, MountBackend, Requirement, backend_for};
 use crate::error::MountError;
 use crate::health::Health;
 use crate::mount_table::{TableText, path_bytes};
 use crate::mountpoint::{create_mountpoint, ensure_empty};
 use crate::probe::{Expectation, ProbeResult, ProbeTarget, probe_all, probe_one};
-use crate::report::{EntryReport, ErrorReport, Outcome, PlanReport};
+use crate::report::{EntryReport, ErrorReport, Operation, Outcome, PlanReport};
 use crate::sys::{LinuxOps, MountOps, flags};
 
 /// Limits and choices of the engine.
@@ -77,6 +77,17 @@ pub fn entry_expectation(entry: &PlanEntry) -> Expectation {
             _ => None,
         })
         .unwrap_or(Expectation::Mountpoint)
+}
+
+/// What the mount table shows at an entry's target when unmounting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FoundAtTarget {
+    /// No mount.
+    Nothing,
+    /// A mount of the shape the entry makes (it may be ours: unmounting is allowed).
+    OurShape,
+    /// Another kind of mount: never touched.
+    Foreign,
 }
 
 fn millis(since: Instant) -> u64 {
@@ -157,15 +168,16 @@ impl Engine {
     pub fn mount(&self, plan: &MountPlan) -> PlanReport {
         match self.backend.prepare(plan) {
             Ok(notes) => {
-                let mut report =
-                    self.run_entries(plan, "mount", |entry| self.mount_entry(plan, entry));
+                let mut report = self.run_entries(plan, Operation::Mount, |entry| {
+                    self.mount_entry(plan, entry)
+                });
                 if let Some(first) = report.entries.first_mut() {
-                    first.actions.splice(0..0, notes);
+                    first.prepend_notes(notes);
                 }
                 report
             }
             Err(err) => PlanReport {
-                operation: "mount".to_owned(),
+                operation: Operation::Mount,
                 entries: plan
                     .entries()
                     .iter()
@@ -177,7 +189,9 @@ impl Engine {
 
     /// Repairs dead, hung and missing mounts of the plan; healthy ones are not touched.
     pub fn repair(&self, plan: &MountPlan) -> PlanReport {
-        self.run_entries(plan, "repair", |entry| self.repair_entry(plan, entry))
+        self.run_entries(plan, Operation::Repair, |entry| {
+            self.repair_entry(plan, entry)
+        })
     }
 
     /// Runs `work` on the configuration repository first, then on the others in waves of
@@ -185,7 +199,7 @@ impl Engine {
     fn run_entries(
         &self,
         plan: &MountPlan,
-        operation: &str,
+        operation: Operation,
         work: impl Fn(&PlanEntry) -> EntryReport + Sync,
     ) -> PlanReport {
         let work = |entry: &PlanEntry| {
@@ -264,7 +278,7 @@ impl Engine {
             }
         }
         PlanReport {
-            operation: operation.to_owned(),
+            operation,
             entries: reports
                 .into_iter()
                 .zip(entries)
@@ -423,12 +437,7 @@ impl Engine {
                 ensure_empty(ops, target, self.options.allow_non_empty)
             }
             Step::Mount { target, source } => {
-                for note in self.backend.mount(ops, source, target)? {
-                    match note {
-                        Note::Info(text) => report.actions.push(text),
-                        Note::Warning(text) => report.warnings.push(text),
-                    }
-                }
+                report.add_notes(self.backend.mount(ops, source, target)?);
                 Ok(())
             }
             Step::SetPropagation {
@@ -510,21 +519,22 @@ impl Engine {
         // Reports in plan order.
         entries.reverse();
         PlanReport {
-            operation: "unmount".to_owned(),
+            operation: Operation::Unmount,
             entries,
         }
     }
 
-    /// Whether the visible mount at `target` has the shape this entry mounts.
-    fn ours_at(&self, entry: &PlanEntry) -> Result<Option<bool>, MountError> {
+    /// What is mounted at the entry's target, judged by the shape this entry mounts.
+    fn found_at(&self, entry: &PlanEntry) -> Result<FoundAtTarget, MountError> {
         let mut text = TableText::read(self.ops.as_ref())?;
         let table = text.parse()?;
-        Ok(table.visible_at(path_bytes(entry.target())).map(|mount| {
-            match entry_expectation(entry) {
-                Expectation::Repository { .. } => mount.is_fuse(),
-                Expectation::Mountpoint => true,
-            }
-        }))
+        Ok(match table.visible_at(path_bytes(entry.target())) {
+            None => FoundAtTarget::Nothing,
+            Some(mount) => match entry_expectation(entry) {
+                Expectation::Repository { .. } if !mount.is_fuse() => FoundAtTarget::Foreign,
+                _ => FoundAtTarget::OurShape,
+            },
+        })
     }
 
     fn unmount_entry(&self, entry: &PlanEntry) -> EntryReport {
@@ -532,9 +542,9 @@ impl Engine {
         let mut report = skipped(entry, "");
         // Stacked copies of our mount are removed too, within a bound.
         for round in 0..8 {
-            match self.ours_at(entry) {
+            match self.found_at(entry) {
                 Err(err) => return failed(report, &err, started),
-                Ok(None) => {
+                Ok(FoundAtTarget::Nothing) => {
                     report.outcome = if round == 0 {
                         Outcome::NotMounted
                     } else {
@@ -543,14 +553,14 @@ impl Engine {
                     report.elapsed_ms = millis(started);
                     return report;
                 }
-                Ok(Some(false)) if round == 0 => {
+                Ok(FoundAtTarget::Foreign) if round == 0 => {
                     let err = MountError::NotInPlan {
                         target: entry.target().to_owned(),
                     };
                     return failed(report, &err, started);
                 }
-                Ok(Some(false)) => break,
-                Ok(Some(true)) => {
+                Ok(FoundAtTarget::Foreign) => break,
+                Ok(FoundAtTarget::OurShape) => {
                     if let Err(err) = self.backend.unmount(self.ops.as_ref(), entry.target()) {
                         return failed(report, &err, started);
                     }

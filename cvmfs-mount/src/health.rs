@@ -49,6 +49,19 @@ pub enum Health {
 }
 
 impl Health {
+    /// The state's stable name, as the JSON report spells it (`not-mounted`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Healthy { .. } => "healthy",
+            Self::NotMounted => "not-mounted",
+            Self::Dead { .. } => "dead",
+            Self::Hung { .. } => "hung",
+            Self::WrongFilesystem { .. } => "wrong-filesystem",
+            Self::WrongRepository { .. } => "wrong-repository",
+            Self::Degraded { .. } => "degraded",
+        }
+    }
+
     /// Whether the repository is usable as it is.
     pub fn is_healthy(&self) -> bool {
         matches!(self, Self::Healthy { .. })
@@ -98,6 +111,40 @@ impl fmt::Display for Health {
             }
             Self::WrongRepository { found } => write!(f, "wrong repository ({found} is mounted)"),
             Self::Degraded { io_errors, .. } => write!(f, "degraded ({io_errors} I/O errors)"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_names_are_the_json_names() {
+        for health in [
+            Health::Healthy {
+                revision: None,
+                pid: None,
+            },
+            Health::NotMounted,
+            Health::Dead {
+                error: String::new(),
+            },
+            Health::Hung { after_ms: 1 },
+            Health::WrongFilesystem {
+                fs_type: String::new(),
+                source: String::new(),
+            },
+            Health::WrongRepository {
+                found: String::new(),
+            },
+            Health::Degraded {
+                io_errors: 1,
+                revision: None,
+            },
+        ] {
+            let json = serde_json::to_value(&health).unwrap_or_default();
+            assert_eq!(json["state"], health.name());
         }
     }
 }

@@ -33,5 +33,5 @@ pub use cvmfs_core;
 pub use engine::{Engine, EngineOptions};
 pub use error::MountError;
 pub use health::Health;
-pub use report::{EntryReport, Outcome, PlanReport, Status};
+pub use report::{EntryReport, Operation, Outcome, PlanReport, Status};
 pub use watch::{StopSignal, watch};

@@ -6,6 +6,7 @@ use cvmfs_core::Fqrn;
 use cvmfs_core::plan::EntryRole;
 use serde::{Deserialize, Serialize};
 
+use crate::backend::Note;
 use crate::error::MountError;
 use crate::health::Health;
 
@@ -32,10 +33,36 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// The outcome's stable name, as the JSON report spells it (`already-mounted`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Mounted => "mounted",
+            Self::AlreadyMounted => "already-mounted",
+            Self::Unmounted => "unmounted",
+            Self::NotMounted => "not-mounted",
+            Self::Healthy => "healthy",
+            Self::Repaired => "repaired",
+            Self::Skipped => "skipped",
+            Self::Failed => "failed",
+        }
+    }
+
     /// Whether the mount is in the state the operation wanted.
     pub fn is_success(self) -> bool {
         !matches!(self, Self::Skipped | Self::Failed)
     }
+}
+
+/// Which operation a report is of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Operation {
+    /// [`crate::Engine::mount`].
+    Mount,
+    /// [`crate::Engine::unmount`].
+    Unmount,
+    /// [`crate::Engine::repair`].
+    Repair,
 }
 
 /// An error as reported.
@@ -80,6 +107,29 @@ pub struct EntryReport {
 }
 
 impl EntryReport {
+    /// Adds what a backend reported: information to the actions, warnings to the
+    /// warnings, in order.
+    pub fn add_notes(&mut self, notes: impl IntoIterator<Item = Note>) {
+        for note in notes {
+            match note {
+                Note::Info(text) => self.actions.push(text),
+                Note::Warning(text) => self.warnings.push(text),
+            }
+        }
+    }
+
+    /// Like [`EntryReport::add_notes`], but before what is already there (notes of a
+    /// preparation that ran before this entry's own steps).
+    pub fn prepend_notes(&mut self, notes: impl IntoIterator<Item = Note>) {
+        let (actions, warnings) = (
+            std::mem::take(&mut self.actions),
+            std::mem::take(&mut self.warnings),
+        );
+        self.add_notes(notes);
+        self.actions.extend(actions);
+        self.warnings.extend(warnings);
+    }
+
     /// What to call the entry in messages: its repository, or its mountpoint.
     pub fn name(&self) -> String {
         self.repository
@@ -103,8 +153,8 @@ pub enum Status {
 /// The report of one operation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlanReport {
-    /// `mount`, `unmount` or `repair`.
-    pub operation: String,
+    /// What was done.
+    pub operation: Operation,
     /// One report per entry, in plan order.
     pub entries: Vec<EntryReport>,
 }
@@ -128,5 +178,29 @@ impl PlanReport {
     /// The report for `target`.
     pub fn entry(&self, target: &std::path::Path) -> Option<&EntryReport> {
         self.entries.iter().find(|e| e.target == target)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcome_names_are_the_json_names() {
+        for outcome in [
+            Outcome::Mounted,
+            Outcome::AlreadyMounted,
+            Outcome::Unmounted,
+            Outcome::NotMounted,
+            Outcome::Healthy,
+            Outcome::Repaired,
+            Outcome::Skipped,
+            Outcome::Failed,
+        ] {
+            assert_eq!(
+                serde_json::to_value(outcome).ok(),
+                Some(serde_json::Value::from(outcome.name()))
+            );
+        }
     }
 }

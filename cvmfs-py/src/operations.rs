@@ -56,10 +56,7 @@ fn entry(report: &EntryReport) -> EntryResult {
     EntryResult {
         target: report.target.display().to_string(),
         repository: report.repository.as_ref().map(ToString::to_string),
-        outcome: serde_json::to_value(report.outcome)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default(),
+        outcome: report.outcome.name().to_owned(),
         error: report.error.as_ref().map(|e| e.message.clone()),
         actions: report.actions.clone(),
         warnings: report.warnings.clone(),
@@ -199,10 +196,7 @@ fn probe(py: Python<'_>, plan: &MountPlan, timeout_ms: u64) -> PyResult<Vec<Prob
             };
             ProbeResult {
                 path: r.path.display().to_string(),
-                state: serde_json::to_value(&r.health)
-                    .ok()
-                    .and_then(|v| v.get("state").and_then(|s| s.as_str()).map(str::to_owned))
-                    .unwrap_or_default(),
+                state: r.health.name().to_owned(),
                 detail: r.health.to_string(),
                 revision,
                 pid,

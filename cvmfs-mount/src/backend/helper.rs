@@ -229,18 +229,18 @@ impl MountBackend for HelperBackend {
         helper_requirements(&self.settings, facts, self.client_config(plan).as_ref())
     }
 
-    fn prepare(&self, plan: &MountPlan) -> Result<Vec<String>, MountError> {
+    fn prepare(&self, plan: &MountPlan) -> Result<Vec<Note>, MountError> {
         let Some(profile) = &self.settings.write_default_local else {
             return Ok(Vec::new());
         };
         let text = profile.render_default_local(plan);
         let path = self.settings.config_dir.join("default.local");
         write_atomically(&path, text.as_bytes())?;
-        Ok(vec![format!(
+        Ok(vec![Note::Info(format!(
             "wrote {} (profile {})",
             path.display(),
             profile.name
-        )])
+        ))])
     }
 
     fn mount(

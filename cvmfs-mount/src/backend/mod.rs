@@ -91,7 +91,7 @@ pub trait MountBackend: Send + Sync {
 
     /// Runs once before any entry is mounted (for example, writes client configuration).
     /// Returns notes for the report.
-    fn prepare(&self, _plan: &MountPlan) -> Result<Vec<String>, MountError> {
+    fn prepare(&self, _plan: &MountPlan) -> Result<Vec<Note>, MountError> {
         Ok(Vec::new())
     }
 
