@@ -68,6 +68,13 @@ pub enum CliError {
         #[source]
         source: cvmfs_mount::MountError,
     },
+    /// The signal handlers could not be installed.
+    #[error("cannot install the signal handlers: {source}")]
+    Signals {
+        /// The error.
+        #[source]
+        source: io::Error,
+    },
     /// The snapshot server could not start.
     #[error("the snapshot server failed: {message}")]
     Serve {
@@ -93,7 +100,9 @@ impl CliError {
         match self {
             Self::InvalidInput { .. } => exit_code::USAGE,
             Self::Engine { .. } | Self::Serve { .. } => exit_code::TOTAL,
-            Self::CurrentDir { .. } | Self::WriteOutput { .. } => exit_code::INTERNAL,
+            Self::CurrentDir { .. } | Self::WriteOutput { .. } | Self::Signals { .. } => {
+                exit_code::INTERNAL
+            }
         }
     }
 

@@ -65,7 +65,7 @@ fn main() -> ExitCode {
         }
         Command::Watch(args) => commands::watch::run(args, &mut out, &mut err),
         Command::Exec(args) => commands::exec::run(args, &mut out, &mut err),
-        Command::Entrypoint(args) => commands::entrypoint::run(args, &mut out, &mut err),
+        Command::Entrypoint(args) => commands::entrypoint::run(args),
         Command::Serve(args) => commands::serve::run(args, &mut out),
         Command::Env(args) => commands::env::run(args, &mut out),
         Command::Config(command) => commands::config::run(command, &mut out, &mut err),

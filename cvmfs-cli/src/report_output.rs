@@ -77,6 +77,17 @@ pub fn print_report(report: &PlanReport, json: bool, out: &mut dyn Write) -> Res
     Ok(status_code(report.status()))
 }
 
+/// The anchor's line for a check: `Checking CVMFS mounts ... DONE` or `... FAILED`.
+pub fn check_line(all_healthy: bool) -> String {
+    format!(
+        "Checking CVMFS mounts ... {}",
+        if all_healthy { "DONE" } else { "FAILED" }
+    )
+}
+
+/// The anchor's line when nothing is selected, so nothing is checked.
+pub const NOTHING_TO_CHECK: &str = "Not necessary to check the CVMFS mounts points.";
+
 /// Writes probe results; returns 0 when every repository is healthy.
 pub fn print_probes(
     results: &[ProbeResult],
@@ -97,16 +108,9 @@ pub fn print_probes(
             serde_json::to_string_pretty(results).unwrap_or_default()
         )
     } else if results.is_empty() {
-        "Not necessary to check the CVMFS mounts points.\n".to_owned()
+        format!("{NOTHING_TO_CHECK}\n")
     } else {
-        let mut text = format!(
-            "Checking CVMFS mounts ... {}\n",
-            if code == exit_code::SUCCESS {
-                "DONE"
-            } else {
-                "FAILED"
-            }
-        );
+        let mut text = format!("{}\n", check_line(code == exit_code::SUCCESS));
         for result in results {
             let ms = result.elapsed_us as f64 / 1000.0;
             text.push_str(&format!(

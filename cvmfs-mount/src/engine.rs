@@ -509,12 +509,29 @@ impl Engine {
     /// Unmounts the plan in reverse order. Only mounts of the expected shape at plan
     /// targets are unmounted; anything else is reported and left alone.
     pub fn unmount(&self, plan: &MountPlan) -> PlanReport {
+        self.unmount_where(plan, |_| true)
+    }
+
+    /// Undoes a [`Engine::mount`]: unmounts exactly the entries `mounted` reports as
+    /// mounted by it, in reverse order. Repositories that were mounted before (by
+    /// someone else) and entries that failed are not touched.
+    pub fn undo_mount(&self, plan: &MountPlan, mounted: &PlanReport) -> PlanReport {
+        self.unmount_where(plan, |entry| {
+            mounted
+                .entry(entry.target())
+                .is_some_and(|report| report.outcome == Outcome::Mounted)
+        })
+    }
+
+    fn unmount_where(&self, plan: &MountPlan, chosen: impl Fn(&PlanEntry) -> bool) -> PlanReport {
         let mut entries = Vec::new();
         for target in plan.unmount_order() {
             let Some(entry) = plan.entries().iter().find(|e| e.target() == target) else {
                 continue;
             };
-            entries.push(self.unmount_entry(entry));
+            if chosen(entry) {
+                entries.push(self.unmount_entry(entry));
+            }
         }
         // Reports in plan order.
         entries.reverse();

@@ -8,17 +8,15 @@
 //!   [`watch`] repairs at an interval.
 //! - [`snapshot`]: the embedded FUSE server behind the snapshot backend.
 
-pub mod accounts;
 pub mod atomic_file;
 pub mod backend;
 pub mod client_config;
+pub mod container;
 pub mod doctor;
 pub mod engine;
 pub mod error;
 pub mod health;
-pub mod home_ownership;
 pub mod host_facts;
-pub mod init;
 pub mod isolated_probe;
 pub mod mount_table;
 pub mod mountpoint;
@@ -26,7 +24,6 @@ pub mod probe;
 pub mod report;
 pub mod snapshot;
 pub mod sys;
-pub mod user_namespace;
 pub mod watch;
 
 pub use cvmfs_core;

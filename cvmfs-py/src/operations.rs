@@ -295,7 +295,7 @@ fn run_server(py: Python<'_>, args: Vec<String>) -> PyResult<i32> {
 /// unprivileged user can mount FUSE. Fails when the process already has threads.
 #[pyfunction]
 fn enter_user_namespace() -> PyResult<()> {
-    cvmfs_mount::user_namespace::enter_as_root()
+    cvmfs_mount::container::user_namespace::enter_as_root()
         .map_err(|e| PermissionDeniedError::new_err(e.to_string()))
 }
 

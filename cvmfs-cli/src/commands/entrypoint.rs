@@ -1,50 +1,123 @@
-//! `entrypoint`: the container's PID 1, replacing the anchor's `run.sh`.
+//! `entrypoint`: the container's PID 1, replacing the anchor's `run.sh`. The sequence
+//! is the library's ([`run_entrypoint`]); this module validates the input and words each
+//! event the way the anchor did.
 
-use std::ffi::OsString;
 use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
-use cvmfs_core::Selection;
-use cvmfs_core::environment::{EnvironmentOptions, EnvironmentSetup};
 use cvmfs_core::remap::{IdPolicy, IdRequest};
-use cvmfs_mount::accounts::{AccountFiles, apply_remap};
-use cvmfs_mount::home_ownership::chown_home;
-use cvmfs_mount::init::{Credentials, spawn_unprivileged, supervise};
-use cvmfs_mount::{StopSignal, watch};
+use cvmfs_mount::container::entrypoint::{
+    EntrypointConfig, EntrypointError, EntrypointEvent, command_line, run_entrypoint,
+};
 
 use crate::args::EntrypointArgs;
 use crate::engine_setup::engine;
 use crate::error::{CliError, InputProblem};
 use crate::exit_code;
 use crate::plan_input::build_plan;
-use crate::report_output::print_report;
+use crate::report_output::{NOTHING_TO_CHECK, check_line, print_report};
 
-/// The command to run: a shell, bash with the given options, or the command itself.
-fn command_line(args: &[OsString]) -> Vec<OsString> {
-    let shell = if Path::new("/bin/bash").exists() {
-        "/bin/bash"
+/// The shell for interactive use and for options: bash where the image has it.
+fn shell() -> &'static Path {
+    if Path::new("/bin/bash").exists() {
+        Path::new("/bin/bash")
     } else {
-        "/bin/sh"
-    };
-    match args.first() {
-        None => vec![OsString::from(shell)],
-        Some(first) if first.to_string_lossy().starts_with('-') => {
-            std::iter::once(OsString::from(shell))
-                .chain(args.iter().cloned())
-                .collect()
-        }
-        Some(_) => args.to_vec(),
+        Path::new("/bin/sh")
     }
 }
 
+/// Writes one event the way the anchor's `run.sh` worded it: progress on standard
+/// output, problems on standard error.
+fn say(event: EntrypointEvent) {
+    let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
+    // A closed standard output must not stop PID 1: the lines are informational.
+    let _ = match event {
+        EntrypointEvent::RemapNotice(line) => writeln!(out, "{line}"),
+        EntrypointEvent::RemapAction(action) => {
+            log::info!("{}", serde_json::to_string(&action).unwrap_or_default());
+            Ok(())
+        }
+        EntrypointEvent::HomeOwned { home, report } => {
+            log::info!(
+                "home {}: {} entries visited, {} changed, {} mounts left alone{}",
+                home.display(),
+                report.visited,
+                report.changed,
+                report.skipped_mounts.len(),
+                report
+                    .not_walked
+                    .map(|w| format!(" (not walked: {w})"))
+                    .unwrap_or_default()
+            );
+            Ok(())
+        }
+        EntrypointEvent::HomeFailed { error, .. } => writeln!(err, "warning: {error}"),
+        EntrypointEvent::Mounted(report) => print_report(&report, false, &mut out)
+            .map(|_| ())
+            .or(Ok(())),
+        EntrypointEvent::NothingToCheck => writeln!(out, "{NOTHING_TO_CHECK}"),
+        EntrypointEvent::Checked {
+            repositories,
+            results,
+            error,
+        } => {
+            let healthy = error.is_none() && results.iter().all(|r| r.health.is_healthy());
+            let mut text = format!("{}\n", check_line(healthy));
+            if healthy {
+                text.push_str("\tThe following CVMFS folders have been successfully mounted:\n");
+                for name in &repositories {
+                    text.push_str(&format!("\t\t{name}\n"));
+                }
+            } else {
+                for result in results.iter().filter(|r| !r.health.is_healthy()) {
+                    text.push_str(&format!("\t{}: {}\n", result.path.display(), result.health));
+                }
+                if let Some(error) = error {
+                    text.push_str(&format!("\t{error}\n"));
+                }
+                text.push_str(
+                    "\tAt least one CVMFS repository is not healthy; the shell starts anyway.\n",
+                );
+            }
+            out.write_all(text.as_bytes())
+        }
+        EntrypointEvent::EnvironmentScript {
+            script,
+            exists: true,
+            ..
+        } => writeln!(
+            out,
+            "Set up the environment with: source {}",
+            script.display()
+        ),
+        EntrypointEvent::EnvironmentScript {
+            missing_message, ..
+        } => writeln!(out, "{missing_message}"),
+        EntrypointEvent::Repaired(report) => {
+            let _ = writeln!(err, "watch: a repository needed repair");
+            print_report(&report, false, &mut err)
+                .map(|_| ())
+                .or(Ok(()))
+        }
+        EntrypointEvent::StoppedBeforeCommand { signal, undone } => {
+            let _ = writeln!(err, "stopped by {signal} before the command started");
+            print_report(&undone, false, &mut err)
+                .map(|_| ())
+                .or(Ok(()))
+        }
+        EntrypointEvent::CommandFailed {
+            command,
+            user,
+            error,
+        } => writeln!(err, "cannot run {command:?} as {user}: {error}"),
+    };
+    let _ = out.flush();
+}
+
 /// Runs the entrypoint; returns the command's exit status.
-pub fn run(
-    args: &EntrypointArgs,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> Result<u8, CliError> {
-    // 1. Validate everything before changing anything.
+pub fn run(args: &EntrypointArgs) -> Result<u8, CliError> {
+    // Validate everything before changing anything; report every problem at once.
     let policy = IdPolicy {
         allow_root: args.allow_root_ids,
         allow_overflow: false,
@@ -57,8 +130,7 @@ pub fn run(
         Some(&args.user),
         policy,
     );
-    let plan = build_plan(&args.selection);
-    let (ids, request) = match (ids, plan) {
+    let (ids, request) = match (ids, build_plan(&args.selection)) {
         (Ok(ids), Ok(request)) => (ids, request),
         (ids, plan) => {
             let mut problems: Vec<InputProblem> = Vec::new();
@@ -71,138 +143,19 @@ pub fn run(
             return Err(CliError::InvalidInput { problems });
         }
     };
-    let say = |out: &mut dyn Write, line: String| {
-        let _ = writeln!(out, "{line}");
+    let engine = engine(&request.plan, &args.engine);
+    let config = EntrypointConfig {
+        etc: args.etc.clone(),
+        ids,
+        plan: request.plan,
+        command: command_line(&args.command, shell()),
+        watch: args
+            .watch
+            .then(|| Duration::from_millis(args.watch_interval_ms)),
     };
-    // 2. Remap the user and give them their files.
-    let files = AccountFiles::under(&args.etc);
-    let remap = apply_remap(&files, &ids).map_err(|source| CliError::Engine { source })?;
-    for notice in &remap.notices {
-        say(out, notice.clone());
-    }
-    for action in &remap.actions {
-        log::info!("{}", serde_json::to_string(action).unwrap_or_default());
-    }
-    let home = Path::new(&remap.home);
-    match chown_home(
-        home,
-        (remap.old_uid, remap.old_gid),
-        (remap.new_uid, remap.new_gid),
-    ) {
-        Ok(report) => log::info!(
-            "home {}: {} entries visited, {} changed, {} mounts left alone{}",
-            home.display(),
-            report.visited,
-            report.changed,
-            report.skipped_mounts.len(),
-            report
-                .not_walked
-                .map(|w| format!(" (not walked: {w})"))
-                .unwrap_or_default()
-        ),
-        Err(e) => say(err, format!("warning: {e}")),
-    }
-    // 3. Mount, with the real status of each repository; failures do not stop the shell.
-    let plan = request.plan;
-    let engine = engine(&plan, &args.engine);
-    let _ = print_report(&engine.mount(&plan), false, out)?;
-    // 4. Check.
-    let repositories: Vec<String> = plan
-        .repositories()
-        .iter()
-        .map(ToString::to_string)
-        .collect();
-    if repositories.is_empty() {
-        say(
-            out,
-            "Not necessary to check the CVMFS mounts points.".to_owned(),
-        );
-    } else {
-        let healthy = engine
-            .probe(&plan)
-            .map(|results| results.iter().all(|r| r.health.is_healthy()));
-        if matches!(healthy, Ok(true)) {
-            say(out, "Checking CVMFS mounts ... DONE".to_owned());
-            say(
-                out,
-                "\tThe following CVMFS folders have been successfully mounted:".to_owned(),
-            );
-            for name in &repositories {
-                say(out, format!("\t\t{name}"));
-            }
-        } else {
-            say(out, "Checking CVMFS mounts ... FAILED".to_owned());
-            say(
-                out,
-                "\tAt least one CVMFS repository is not healthy; the shell starts anyway."
-                    .to_owned(),
-            );
-        }
-    }
-    // 5. Environment hints.
-    let selection = Selection::from_repositories(plan.repositories().into_iter().cloned());
-    let setup = EnvironmentSetup::for_selection(
-        &selection,
-        &EnvironmentOptions {
-            root: plan.root().to_owned(),
-            ..EnvironmentOptions::default()
-        },
-    );
-    for script in &setup.scripts {
-        if script.sh.exists() {
-            say(
-                out,
-                format!(
-                    "Set up the environment with: source {}",
-                    script.sh.display()
-                ),
-            );
-        } else {
-            say(out, script.missing_message.clone());
-        }
-    }
-    let _ = out.flush();
-    // 6. Optional background repair, as root, while the command runs unprivileged.
-    let stop = StopSignal::new();
-    let watcher = args.watch.then(|| {
-        let (engine, plan, stop) = (engine.clone(), plan.clone(), stop.clone());
-        let interval = Duration::from_millis(args.watch_interval_ms);
-        std::thread::spawn(move || watch(&engine, &plan, interval, &stop, |_| {}))
-    });
-    // 7. Drop every privilege and run the command.
-    let who = Credentials {
-        user: remap.user.clone(),
-        uid: remap.new_uid,
-        gid: remap.new_gid,
-        groups: remap.group_ids(),
-        home: home.to_owned(),
-    };
-    let command = command_line(&args.command);
-    let status = spawn_unprivileged(&command, &who).and_then(supervise);
-    stop.stop();
-    if let Some(watcher) = watcher {
-        let _ = watcher.join();
-    }
-    match status {
+    match run_entrypoint(&engine, &config, &say) {
         Ok(code) => Ok(u8::try_from(code).unwrap_or(exit_code::INTERNAL)),
-        Err(e) => {
-            say(err, format!("cannot run {command:?} as {}: {e}", who.user));
-            Ok(127)
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn options_go_to_bash_and_commands_run_as_given() {
-        let shell = command_line(&[]);
-        assert_eq!(shell.len(), 1);
-        let options = command_line(&["-c".into(), "echo hi".into()]);
-        assert_eq!(options[1..], ["-c", "echo hi"]);
-        let direct = command_line(&["python3".into(), "x.py".into()]);
-        assert_eq!(direct, ["python3", "x.py"]);
+        Err(EntrypointError::Remap { source }) => Err(CliError::Engine { source }),
+        Err(EntrypointError::Signals { source }) => Err(CliError::Signals { source }),
     }
 }

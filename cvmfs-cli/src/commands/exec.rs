@@ -1,14 +1,13 @@
-//! `exec`: mount, run one command, unmount whatever happened; the command's status is
-//! the exit status.
+//! `exec`: mount, run one command, undo exactly the mounts this run made; the command's
+//! status is the exit status.
 
 use std::io::Write;
+use std::os::unix::process::ExitStatusExt;
 use std::process::Command;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use cvmfs_core::Backend;
-use nix::sys::signal::{Signal, kill};
+use cvmfs_core::BackendKind;
+use cvmfs_mount::container::signals::{SignalForwarder, status_of};
 use nix::unistd::Pid;
 
 use crate::args::ExecArgs;
@@ -23,7 +22,7 @@ pub fn run(args: &ExecArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<
     let request = build_plan(&args.operate.selection)?;
     let plan = request.plan;
     if !nix::unistd::geteuid().is_root() {
-        if !matches!(plan.backend(), Backend::Snapshot { .. }) {
+        if plan.backend().kind() != BackendKind::Snapshot {
             return Err(CliError::InvalidInput {
                 problems: vec![InputProblem::Option {
                     option: "--backend",
@@ -34,64 +33,56 @@ pub fn run(args: &ExecArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<
                 }],
             });
         }
-        cvmfs_mount::user_namespace::enter_as_root()
+        cvmfs_mount::container::user_namespace::enter_as_root()
             .map_err(|source| CliError::Engine { source })?;
         log::info!("entered a private user and mount namespace");
     }
+    // Handlers first: a Ctrl-C while mounting is kept and acted on once the mounts are
+    // in, so nothing this run mounted is left behind.
+    let forwarder = SignalForwarder::install().map_err(|source| CliError::Signals { source })?;
     let engine = engine(&plan, &args.operate.engine);
     let mounted = engine.mount(&plan);
     let code = print_report(&mounted, args.operate.output.json, err)?;
+    let undo = |err: &mut dyn Write| {
+        let undone = engine.undo_mount(&plan, &mounted);
+        if undone.status() != cvmfs_mount::Status::Complete {
+            let _ = print_report(&undone, false, err);
+        }
+    };
+    if let Some(signal) = forwarder.take_terminating() {
+        let _ = writeln!(
+            err,
+            "stopped by {signal} while mounting; the command is not run"
+        );
+        undo(err);
+        return Ok(u8::try_from(status_of(signal)).unwrap_or(exit_code::INTERNAL));
+    }
     if code == exit_code::TOTAL && !plan.entries().is_empty() {
         let _ = writeln!(err, "nothing could be mounted; the command is not run");
-        let _ = print_report(&engine.unmount(&plan), false, err);
+        undo(err);
         return Ok(exit_code::TOTAL);
     }
     let _ = out.flush();
-    // Forward SIGINT, SIGTERM and SIGHUP to the command; unmount after it ends.
-    let pending = Arc::new(AtomicUsize::new(0));
-    for signal in [
-        signal_hook::consts::SIGINT,
-        signal_hook::consts::SIGTERM,
-        signal_hook::consts::SIGHUP,
-    ] {
-        let _ = signal_hook::flag::register_usize(
-            signal,
-            Arc::clone(&pending),
-            usize::try_from(signal).unwrap_or(0),
-        );
-    }
-    let status = match Command::new(&args.command[0])
+    let status = Command::new(&args.command[0])
         .args(&args.command[1..])
         .spawn()
-    {
-        Ok(mut child) => {
+        .and_then(|mut child| {
             let pid = Pid::from_raw(i32::try_from(child.id()).unwrap_or(0));
             loop {
-                if let Some(status) = child.try_wait().ok().flatten() {
+                if let Some(status) = child.try_wait()? {
                     break Ok(status);
                 }
-                let signal = pending.swap(0, Ordering::SeqCst);
-                if let Ok(signal) = Signal::try_from(i32::try_from(signal).unwrap_or(0)) {
-                    let _ = kill(pid, signal);
-                }
+                forwarder.forward_to(pid);
                 std::thread::sleep(Duration::from_millis(10));
             }
-        }
-        Err(source) => Err(source),
-    };
-    let unmounted = engine.unmount(&plan);
-    if unmounted.status() != cvmfs_mount::Status::Complete {
-        let _ = print_report(&unmounted, false, err);
-    }
+        });
+    undo(err);
     match status {
-        Ok(status) => {
-            use std::os::unix::process::ExitStatusExt;
-            Ok(status
-                .code()
-                .map(|c| u8::try_from(c).unwrap_or(exit_code::INTERNAL))
-                .or_else(|| status.signal().and_then(|s| u8::try_from(128 + s).ok()))
-                .unwrap_or(exit_code::INTERNAL))
-        }
+        Ok(status) => Ok(status
+            .code()
+            .or_else(|| status.signal().map(|s| 128 + s))
+            .and_then(|c| u8::try_from(c).ok())
+            .unwrap_or(exit_code::INTERNAL)),
         Err(source) => {
             let _ = writeln!(err, "cannot run {:?}: {source}", args.command[0]);
             Ok(127)

@@ -6,13 +6,12 @@ use std::io;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::Command;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use nix::sys::signal::{Signal, kill};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::{Gid, Pid, Uid};
+
+use crate::container::signals::{SignalForwarder, status_of};
 
 /// Who the command runs as.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,16 +27,6 @@ pub struct Credentials {
     /// Its home directory.
     pub home: PathBuf,
 }
-
-/// The signals passed on to the command.
-pub const FORWARDED: [i32; 6] = [
-    signal_hook::consts::SIGTERM,
-    signal_hook::consts::SIGINT,
-    signal_hook::consts::SIGHUP,
-    signal_hook::consts::SIGQUIT,
-    signal_hook::consts::SIGUSR1,
-    signal_hook::consts::SIGUSR2,
-];
 
 /// Starts `command` as `who`: bounding set emptied, groups, gid and uid set (the uid
 /// change clears the other capability sets), and no way back (`no_new_privs`).
@@ -83,27 +72,17 @@ pub fn spawn_unprivileged(
     cmd.spawn()
 }
 
-/// Waits for `child`, forwarding signals to it and reaping any other child that ends
-/// (as PID 1 must). Returns its exit code, or 128 + the signal that ended it.
-pub fn supervise(child: std::process::Child) -> io::Result<i32> {
+/// Waits for `child`, forwarding the signals `forwarder` catches to it and reaping any
+/// other child that ends (as PID 1 must). Returns its exit code, or 128 + the signal
+/// that ended it.
+pub fn supervise(child: std::process::Child, forwarder: &SignalForwarder) -> io::Result<i32> {
     let pid = Pid::from_raw(i32::try_from(child.id()).unwrap_or(i32::MAX));
-    let pending = Arc::new(AtomicUsize::new(0));
-    for signal in FORWARDED {
-        signal_hook::flag::register_usize(
-            signal,
-            Arc::clone(&pending),
-            usize::try_from(signal).unwrap_or(0),
-        )?;
-    }
     loop {
-        let signal = pending.swap(0, Ordering::SeqCst);
-        if let Ok(signal) = Signal::try_from(i32::try_from(signal).unwrap_or(0)) {
-            let _ = kill(pid, signal);
-        }
+        forwarder.forward_to(pid);
         match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
             Ok(WaitStatus::Exited(ended, code)) if ended == pid => return Ok(code),
             Ok(WaitStatus::Signaled(ended, signal, _)) if ended == pid => {
-                return Ok(128 + signal as i32);
+                return Ok(status_of(signal));
             }
             // Another child (an orphan, or a snapshot server): reaped, keep waiting.
             Ok(WaitStatus::Exited(..) | WaitStatus::Signaled(..)) => continue,
