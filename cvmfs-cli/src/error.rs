@@ -26,6 +26,29 @@ pub enum InputProblem {
     },
 }
 
+/// Each core module's error is a problem with the input, through the core's umbrella.
+macro_rules! core_problems {
+    ($($error:ty),* $(,)?) => {
+        $(impl From<$error> for InputProblem {
+            fn from(error: $error) -> Self {
+                Self::Core(CoreError::from(error))
+            }
+        })*
+    };
+}
+
+core_problems!(
+    cvmfs_core::fqrn::NameError,
+    cvmfs_core::catalog::UnknownProfile,
+    cvmfs_core::selection::SelectionError,
+    cvmfs_core::plan::InvalidPropagation,
+    cvmfs_core::plan::UnknownBackend,
+    cvmfs_core::choice::InvalidChoice,
+    cvmfs_core::plan::PlanError,
+    cvmfs_core::remap::RemapError,
+    cvmfs_core::config::ProxyConfigError,
+);
+
 impl Serialize for InputProblem {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {

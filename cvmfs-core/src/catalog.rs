@@ -3,7 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::CoreError;
+use thiserror::Error;
+
+use crate::fqrn::NameError;
 use crate::fqrn::{Domain, Fqrn};
 
 /// The anchor image's repositories, in the anchor's order.
@@ -42,6 +44,16 @@ fn known(names: &[&str]) -> Vec<Fqrn> {
         .collect()
 }
 
+/// A catalog profile name that is not built in.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("unknown catalog profile {input:?} (known: {})", known.join(", "))]
+pub struct UnknownProfile {
+    /// The name.
+    pub input: String,
+    /// The built-in profiles.
+    pub known: Vec<String>,
+}
+
 impl Catalog {
     /// The anchor's nine repositories (`cms` profile), configuration repository
     /// `cvmfs-config.cern.ch`, default domain `cern.ch`.
@@ -63,11 +75,11 @@ impl Catalog {
     }
 
     /// A built-in profile by name: `cms` or `cms-2026`.
-    pub fn profile(name: &str) -> Result<Self, CoreError> {
+    pub fn profile(name: &str) -> Result<Self, UnknownProfile> {
         match name {
             "cms" => Ok(Self::cms()),
             "cms-2026" => Ok(Self::cms_2026()),
-            _ => Err(CoreError::UnknownProfile {
+            _ => Err(UnknownProfile {
                 input: name.to_owned(),
                 known: vec!["cms".to_owned(), "cms-2026".to_owned()],
             }),
@@ -142,7 +154,7 @@ impl Catalog {
     }
 
     /// Expands a short name with this catalog's default domain and validates it.
-    pub fn resolve(&self, name: &str) -> Result<Fqrn, CoreError> {
+    pub fn resolve(&self, name: &str) -> Result<Fqrn, NameError> {
         Fqrn::expand(name, &self.default_domain)
     }
 }
@@ -176,7 +188,7 @@ mod tests {
         assert_eq!(catalog.repositories()[10].as_str(), "sw.hsf.org");
         assert!(matches!(
             Catalog::profile("atlas"),
-            Err(CoreError::UnknownProfile { .. })
+            Err(UnknownProfile { .. })
         ));
     }
 

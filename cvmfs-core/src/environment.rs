@@ -8,7 +8,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::CoreError;
+use crate::choice::InvalidChoice;
 use crate::selection::Selection;
 
 /// Versions of the OSG worker-node client layout (`el7-x86_64`, ...).
@@ -35,13 +35,13 @@ impl ElRelease {
 }
 
 impl FromStr for ElRelease {
-    type Err = CoreError;
+    type Err = InvalidChoice;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "el7" => Ok(Self::El7),
             "el8" => Ok(Self::El8),
             "el9" => Ok(Self::El9),
-            _ => Err(CoreError::InvalidChoice {
+            _ => Err(InvalidChoice {
                 what: "EL release",
                 input: s.to_owned(),
                 expected: "el7, el8 or el9",
@@ -67,7 +67,7 @@ pub enum Shell {
 }
 
 impl FromStr for Shell {
-    type Err = CoreError;
+    type Err = InvalidChoice;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "bash" | "sh" => Ok(Self::Bash),
@@ -75,7 +75,7 @@ impl FromStr for Shell {
             "csh" => Ok(Self::Csh),
             "tcsh" => Ok(Self::Tcsh),
             "fish" => Ok(Self::Fish),
-            _ => Err(CoreError::InvalidChoice {
+            _ => Err(InvalidChoice {
                 what: "shell",
                 input: s.to_owned(),
                 expected: "bash, zsh, csh, tcsh or fish",

@@ -8,7 +8,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::CoreError;
+use thiserror::Error;
+
+use crate::problem_list::join_problems;
 
 /// The longest repository name the client accepts.
 pub const MAX_FQRN_LEN: usize = 60;
@@ -65,13 +67,36 @@ impl fmt::Display for NameProblem {
     }
 }
 
-/// Joins problems as one readable clause: `is empty; ends with a dot`.
-pub(crate) fn join_problems<T: fmt::Display>(problems: &[T]) -> String {
-    problems
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("; ")
+/// A repository name or default domain that breaks the naming rules.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum NameError {
+    /// A repository name breaks the client's rules.
+    #[error("invalid repository name {input:?}: it {}", join_problems(problems))]
+    InvalidFqrn {
+        /// The name.
+        input: String,
+        /// Every rule it breaks.
+        problems: Vec<NameProblem>,
+    },
+    /// A default domain breaks the naming rules.
+    #[error("invalid default domain {input:?}: it {}", join_problems(problems))]
+    InvalidDomain {
+        /// The domain.
+        input: String,
+        /// Every rule it breaks.
+        problems: Vec<NameProblem>,
+    },
+}
+
+impl NameError {
+    /// Every broken rule as a sentence.
+    pub fn problems(&self) -> Vec<String> {
+        match self {
+            Self::InvalidFqrn { problems, .. } | Self::InvalidDomain { problems, .. } => {
+                crate::problem_list::sentences(problems)
+            }
+        }
+    }
 }
 
 /// Checks the characters, first character and length shared by names and domains.
@@ -115,12 +140,12 @@ impl Fqrn {
     /// assert_eq!(name.domain(), "opensciencegrid.org");
     /// assert!(Fqrn::parse("cms").is_err());
     /// ```
-    pub fn parse(name: &str) -> Result<Self, CoreError> {
+    pub fn parse(name: &str) -> Result<Self, NameError> {
         let problems = Self::problems(name);
         if problems.is_empty() {
             Ok(Self(name.to_owned()))
         } else {
-            Err(CoreError::InvalidFqrn {
+            Err(NameError::InvalidFqrn {
                 input: name.to_owned(),
                 problems,
             })
@@ -136,8 +161,8 @@ impl Fqrn {
     /// assert_eq!(Fqrn::expand("atlas", &cern).unwrap().as_str(), "atlas.cern.ch");
     /// assert_eq!(Fqrn::expand("sw.hsf.org", &cern).unwrap().as_str(), "sw.hsf.org");
     /// ```
-    pub fn expand(name: &str, default_domain: &Domain) -> Result<Self, CoreError> {
-        Self::expand_checked(name, default_domain).map_err(|problems| CoreError::InvalidFqrn {
+    pub fn expand(name: &str, default_domain: &Domain) -> Result<Self, NameError> {
+        Self::expand_checked(name, default_domain).map_err(|problems| NameError::InvalidFqrn {
             input: name.to_owned(),
             problems,
         })
@@ -193,7 +218,7 @@ impl fmt::Display for Fqrn {
 }
 
 impl TryFrom<String> for Fqrn {
-    type Error = CoreError;
+    type Error = NameError;
     fn try_from(value: String) -> Result<Self, Self::Error> {
         Self::parse(&value)
     }
@@ -206,7 +231,7 @@ impl From<Fqrn> for String {
 }
 
 impl std::str::FromStr for Fqrn {
-    type Err = CoreError;
+    type Err = NameError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Self::parse(s)
     }
@@ -225,12 +250,12 @@ impl Domain {
 
     /// Parses a domain: the repository-name characters, starting with a letter or digit,
     /// no trailing dot.
-    pub fn parse(domain: &str) -> Result<Self, CoreError> {
+    pub fn parse(domain: &str) -> Result<Self, NameError> {
         let problems = character_problems(domain);
         if problems.is_empty() {
             Ok(Self(domain.to_owned()))
         } else {
-            Err(CoreError::InvalidDomain {
+            Err(NameError::InvalidDomain {
                 input: domain.to_owned(),
                 problems,
             })
@@ -256,7 +281,7 @@ impl fmt::Display for Domain {
 }
 
 impl TryFrom<String> for Domain {
-    type Error = CoreError;
+    type Error = NameError;
     fn try_from(value: String) -> Result<Self, Self::Error> {
         Self::parse(&value)
     }
@@ -289,7 +314,7 @@ mod tests {
     #[test]
     fn reports_every_problem_of_one_name() {
         let err = Fqrn::parse("-a@b.").unwrap_err();
-        let CoreError::InvalidFqrn { input, problems } = err else {
+        let NameError::InvalidFqrn { input, problems } = err else {
             panic!("wrong error {err:?}")
         };
         assert_eq!(input, "-a@b.");

@@ -15,12 +15,14 @@
 //! ```
 
 pub mod catalog;
+pub mod choice;
 pub mod config;
 pub mod environment;
 pub mod error;
 pub mod fqrn;
 pub mod mountinfo;
 pub mod plan;
+pub mod problem_list;
 pub mod remap;
 pub mod runtime_args;
 pub mod selection;

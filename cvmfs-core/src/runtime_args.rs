@@ -9,7 +9,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::CoreError;
+use crate::choice::InvalidChoice;
 use crate::fqrn::Fqrn;
 
 /// The anchor's image.
@@ -34,7 +34,7 @@ pub enum Runtime {
 }
 
 impl FromStr for Runtime {
-    type Err = CoreError;
+    type Err = InvalidChoice;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(match s {
             "docker" => Self::Docker,
@@ -44,7 +44,7 @@ impl FromStr for Runtime {
             "kubernetes" | "k8s" => Self::Kubernetes,
             "gitlab-ci" => Self::GitlabCi,
             _ => {
-                return Err(CoreError::InvalidChoice {
+                return Err(InvalidChoice {
                     what: "runtime",
                     input: s.to_owned(),
                     expected: "docker, podman, apptainer, singularity, kubernetes or gitlab-ci",
@@ -164,14 +164,14 @@ fn path(p: &std::path::Path) -> String {
 }
 
 /// Renders the request for its runtime.
-pub fn render(request: &RunRequest) -> Result<Rendered, CoreError> {
+pub fn render(request: &RunRequest) -> Result<Rendered, InvalidChoice> {
     if request
         .command
         .iter()
         .chain([&request.image, &request.mounts])
         .any(|w| w.contains('\0'))
     {
-        return Err(CoreError::InvalidChoice {
+        return Err(InvalidChoice {
             what: "argument",
             input: "(contains a NUL byte)".to_owned(),
             expected: "text without NUL bytes",

@@ -9,8 +9,11 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::Catalog;
-use crate::error::CoreError;
-use crate::fqrn::{Fqrn, NameProblem, join_problems};
+use thiserror::Error;
+
+use crate::fqrn::{Fqrn, NameProblem};
+use crate::problem_list::Bullets;
+use crate::problem_list::join_problems;
 
 /// Characters a shell would expand as a glob; the anchor let them expand against the
 /// working directory.
@@ -83,6 +86,16 @@ impl fmt::Display for TokenProblem {
             }
         }
     }
+}
+
+/// A `CVMFS_MOUNTS` value with bad tokens; every one is listed.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("invalid CVMFS_MOUNTS value {input:?}: {} bad token(s){}", problems.len(), Bullets(problems))]
+pub struct SelectionError {
+    /// The variable's value.
+    pub input: String,
+    /// Every bad token.
+    pub problems: Vec<BadToken>,
 }
 
 /// A rejected token and the reason.
@@ -197,7 +210,7 @@ impl Selection {
     /// assert_eq!(picked.names(), ["cms.cern.ch", "sft.cern.ch"]);
     /// assert!(Selection::parse(Some("cms* none"), &catalog).is_err());
     /// ```
-    pub fn parse(value: Option<&str>, catalog: &Catalog) -> Result<Self, CoreError> {
+    pub fn parse(value: Option<&str>, catalog: &Catalog) -> Result<Self, SelectionError> {
         let text = value.unwrap_or("");
         let tokens = tokenize(text);
         if let [only] = tokens.as_slice() {
@@ -239,7 +252,7 @@ impl Selection {
             }
         }
         if !bad.is_empty() {
-            return Err(CoreError::InvalidSelection {
+            return Err(SelectionError {
                 input: text.to_owned(),
                 problems: bad,
             });
@@ -338,13 +351,13 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn parse(value: Option<&str>) -> Result<Selection, CoreError> {
+    fn parse(value: Option<&str>) -> Result<Selection, SelectionError> {
         Selection::parse(value, &Catalog::cms())
     }
 
     fn bad_tokens(value: &str) -> Vec<(usize, String)> {
         match parse(Some(value)) {
-            Err(CoreError::InvalidSelection { problems, .. }) => problems
+            Err(SelectionError { problems, .. }) => problems
                 .into_iter()
                 .map(|bad| (bad.token.position, bad.token.text))
                 .collect(),

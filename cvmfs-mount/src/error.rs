@@ -5,7 +5,9 @@ use std::io;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use cvmfs_core::{CoreError, Fqrn, Propagation};
+use cvmfs_core::mountinfo::MountinfoError;
+use cvmfs_core::remap::RemapError;
+use cvmfs_core::{Fqrn, Propagation};
 use nix::errno::Errno;
 use thiserror::Error;
 
@@ -110,7 +112,7 @@ pub enum MountError {
     ParseMountTable {
         /// The parser's error.
         #[source]
-        source: CoreError,
+        source: MountinfoError,
     },
     /// Aborting a hung FUSE connection failed.
     #[error(
@@ -263,7 +265,7 @@ pub enum MountError {
     Remap {
         /// The core error.
         #[source]
-        source: CoreError,
+        source: RemapError,
     },
     /// Changing a file's owner failed.
     #[error("cannot change the owner of {path}: {errno}")]

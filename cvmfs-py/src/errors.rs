@@ -52,9 +52,9 @@ pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     Ok(())
 }
 
-/// A core error as `InvalidInputError`.
-pub fn invalid(err: &CoreError) -> PyErr {
-    InvalidInputError::new_err(err.to_string())
+/// A core error (any module's) as `InvalidInputError`.
+pub fn invalid(err: impl Into<CoreError>) -> PyErr {
+    InvalidInputError::new_err(err.into().to_string())
 }
 
 /// An engine error as `PermissionDeniedError` or `MountFailedError`.

@@ -26,10 +26,10 @@ impl Fqrn {
     #[new]
     #[pyo3(signature = (name, default_domain = "cern.ch"))]
     fn new(name: &str, default_domain: &str) -> PyResult<Self> {
-        let domain = Domain::parse(default_domain).map_err(|e| invalid(&e))?;
+        let domain = Domain::parse(default_domain).map_err(invalid)?;
         cvmfs_core::Fqrn::expand(name, &domain)
             .map(|inner| Self { inner })
-            .map_err(|e| invalid(&e))
+            .map_err(invalid)
     }
 
     /// The text before the first dot.
@@ -83,11 +83,11 @@ impl ParsedSelection {
 }
 
 fn catalog(profile: &str) -> PyResult<Catalog> {
-    Catalog::profile(profile).map_err(|e| invalid(&e))
+    Catalog::profile(profile).map_err(invalid)
 }
 
 fn selection(text: Option<&str>, profile: &str) -> PyResult<Selection> {
-    Selection::parse(text, &catalog(profile)?).map_err(|e| invalid(&e))
+    Selection::parse(text, &catalog(profile)?).map_err(invalid)
 }
 
 /// Parses a `CVMFS_MOUNTS` value (`None`: unset). Raises `InvalidInputError` listing
@@ -189,20 +189,20 @@ impl MountPlan {
         profile: &str,
     ) -> PyResult<Self> {
         let catalog = catalog(profile)?;
-        let parsed = Selection::parse(selection, &catalog).map_err(|e| invalid(&e))?;
+        let parsed = Selection::parse(selection, &catalog).map_err(invalid)?;
         let options = PlanOptions {
             root: std::path::absolute(root).unwrap_or_else(|_| PathBuf::from(root)),
             read_only,
             propagation: propagation
                 .map(str::parse::<Propagation>)
                 .transpose()
-                .map_err(|e| invalid(&e))?,
+                .map_err(invalid)?,
             ..PlanOptions::default()
         };
         let backend = self::backend(backend, source, shared_dir, plain_source)?;
         cvmfs_core::MountPlan::build(&parsed, &catalog, backend, &options)
             .map(|inner| Self { inner })
-            .map_err(|e| invalid(&e))
+            .map_err(invalid)
     }
 
     /// Reads a plan from JSON and validates it.
@@ -210,7 +210,7 @@ impl MountPlan {
     fn from_json(text: &str) -> PyResult<Self> {
         cvmfs_core::MountPlan::from_json(text)
             .map(|inner| Self { inner })
-            .map_err(|e| invalid(&e))
+            .map_err(invalid)
     }
 
     /// The plan as JSON.
@@ -220,7 +220,7 @@ impl MountPlan {
 
     /// Checks the invariants again; raises `InvalidInputError` listing every problem.
     fn validate(&self) -> PyResult<()> {
-        self.inner.validate().map_err(|e| invalid(&e))
+        self.inner.validate().map_err(invalid)
     }
 
     /// Every step in order.
@@ -331,8 +331,8 @@ fn remap_ids(
         allow_root,
         allow_overflow: false,
     };
-    let request = IdRequest::from_values(my_uid, my_gid, user, policy).map_err(|e| invalid(&e))?;
-    let plan = plan_remap(passwd, group, &request).map_err(|e| invalid(&e))?;
+    let request = IdRequest::from_values(my_uid, my_gid, user, policy).map_err(invalid)?;
+    let plan = plan_remap(passwd, group, &request).map_err(invalid)?;
     Ok(RemapPlan {
         user: plan.user,
         uid: (plan.old_uid, plan.new_uid),
@@ -348,8 +348,8 @@ fn remap_ids(
 #[pyo3(signature = (selection = None, shell = "bash", root = "/cvmfs", el = "el7"))]
 fn environment(selection: Option<&str>, shell: &str, root: &str, el: &str) -> PyResult<String> {
     let parsed = self::selection(selection, "cms")?;
-    let shell: Shell = shell.parse().map_err(|e| invalid(&e))?;
-    let el: ElRelease = el.parse().map_err(|e| invalid(&e))?;
+    let shell: Shell = shell.parse().map_err(invalid)?;
+    let el: ElRelease = el.parse().map_err(invalid)?;
     let options = EnvironmentOptions {
         root: PathBuf::from(root),
         el,
@@ -395,7 +395,7 @@ fn resolve_config(
     config_dir: &str,
     mount_dir: &str,
 ) -> PyResult<EffectiveConfig> {
-    let fqrn = cvmfs_core::Fqrn::expand(fqrn, &Domain::cern()).map_err(|e| invalid(&e))?;
+    let fqrn = cvmfs_core::Fqrn::expand(fqrn, &Domain::cern()).map_err(invalid)?;
     let files: ConfigFiles = files
         .into_iter()
         .map(|(k, v)| (PathBuf::from(k), v))
@@ -463,7 +463,7 @@ impl MountEntry {
 /// Parses mountinfo text (bytes); raises `InvalidInputError` naming the bad line.
 #[pyfunction]
 fn parse_mountinfo(text: &[u8]) -> PyResult<Vec<MountEntry>> {
-    let table = MountTable::parse(text).map_err(|e| invalid(&e))?;
+    let table = MountTable::parse(text).map_err(invalid)?;
     Ok(table
         .mounts()
         .iter()

@@ -8,7 +8,7 @@ use cvmfs_core::{Domain, Fqrn};
 use cvmfs_mount::client_config::load_effective;
 
 use crate::args::{ConfigCommand, SelectionArgs};
-use crate::error::{CliError, InputProblem};
+use crate::error::CliError;
 use crate::exit_code;
 use crate::plan_input::build_plan;
 
@@ -38,7 +38,7 @@ fn show(
     err: &mut dyn Write,
 ) -> Result<u8, CliError> {
     let fqrn = Fqrn::expand(repository, &Domain::cern()).map_err(|e| CliError::InvalidInput {
-        problems: vec![InputProblem::Core(e)],
+        problems: vec![e.into()],
     })?;
     let config = load_effective(config_dir, mount_dir, &fqrn);
     if json {

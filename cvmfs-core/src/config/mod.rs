@@ -10,5 +10,5 @@ mod switch;
 pub use default_local::ClientProfile;
 pub use effective::{ConfigFiles, ConfigValue, EffectiveConfig, ResolveOptions, resolve};
 pub use file_syntax::{Assignment, ParsedFile, SkippedLine, parse_file};
-pub use proxy::{Proxy, ProxyGroups, parse_proxy_list, parse_server_urls};
+pub use proxy::{Proxy, ProxyConfigError, ProxyGroups, parse_proxy_list, parse_server_urls};
 pub use switch::{SWITCHES, parse_switch};

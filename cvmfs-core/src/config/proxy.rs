@@ -7,7 +7,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::CoreError;
+use thiserror::Error;
+
+use crate::problem_list::Bullets;
 
 /// One proxy of a group.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,6 +42,46 @@ impl fmt::Display for Proxy {
     }
 }
 
+/// A proxy or server list the client would refuse; every bad member is listed.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ProxyConfigError {
+    /// A proxy list the client would refuse.
+    #[error("invalid proxy list {input:?}: {} problem(s){}", problems.len(), Bullets(problems))]
+    InvalidProxyList {
+        /// The list.
+        input: String,
+        /// Every problem.
+        problems: Vec<String>,
+    },
+    /// A server URL list the client would refuse.
+    #[error("invalid server URL list {input:?}: {} problem(s){}", problems.len(), Bullets(problems))]
+    InvalidServerUrls {
+        /// The list.
+        input: String,
+        /// Every problem.
+        problems: Vec<String>,
+    },
+}
+
+impl ProxyConfigError {
+    /// A stable kebab-case name of the failure.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::InvalidProxyList { .. } => "invalid-proxy-list",
+            Self::InvalidServerUrls { .. } => "invalid-server-urls",
+        }
+    }
+
+    /// The individual problems as sentences.
+    pub fn problems(&self) -> Vec<String> {
+        match self {
+            Self::InvalidProxyList { problems, .. } | Self::InvalidServerUrls { problems, .. } => {
+                problems.clone()
+            }
+        }
+    }
+}
+
 /// Proxy groups in fail-over order.
 pub type ProxyGroups = Vec<Vec<Proxy>>;
 
@@ -53,7 +95,7 @@ pub type ProxyGroups = Vec<Vec<Proxy>>;
 /// assert_eq!(groups[1], vec![Proxy::Direct]);
 /// assert!(parse_proxy_list("").is_err());
 /// ```
-pub fn parse_proxy_list(value: &str) -> Result<ProxyGroups, CoreError> {
+pub fn parse_proxy_list(value: &str) -> Result<ProxyGroups, ProxyConfigError> {
     let mut problems = Vec::new();
     let mut groups = Vec::new();
     if value.trim().is_empty() {
@@ -78,7 +120,7 @@ pub fn parse_proxy_list(value: &str) -> Result<ProxyGroups, CoreError> {
     if problems.is_empty() {
         Ok(groups)
     } else {
-        Err(CoreError::InvalidProxyList {
+        Err(ProxyConfigError::InvalidProxyList {
             input: value.to_owned(),
             problems,
         })
@@ -132,7 +174,7 @@ fn split_host_port(text: &str) -> Result<(String, Option<u16>), String> {
 
 /// Parses and validates a server URL list (`http://` or `https://`, a host, any path;
 /// `@fqrn@` and `@org@` allowed). Returns the URLs in order.
-pub fn parse_server_urls(value: &str) -> Result<Vec<String>, CoreError> {
+pub fn parse_server_urls(value: &str) -> Result<Vec<String>, ProxyConfigError> {
     let mut problems = Vec::new();
     let mut urls = Vec::new();
     if value.trim().is_empty() {
@@ -164,7 +206,7 @@ pub fn parse_server_urls(value: &str) -> Result<Vec<String>, CoreError> {
     if problems.is_empty() {
         Ok(urls)
     } else {
-        Err(CoreError::InvalidServerUrls {
+        Err(ProxyConfigError::InvalidServerUrls {
             input: value.to_owned(),
             problems,
         })
@@ -193,7 +235,7 @@ mod tests {
             ]
         );
         assert_eq!(groups[1], [Proxy::Auto]);
-        let Err(CoreError::InvalidProxyList { problems, .. }) =
+        let Err(ProxyConfigError::InvalidProxyList { problems, .. }) =
             parse_proxy_list("https://x:1|;a:0;[::1]:80|:5")
         else {
             panic!()
@@ -206,7 +248,7 @@ mod tests {
     fn servers() {
         let urls = parse_server_urls("http://cvmfs-stratum-one.cern.ch:8000/cvmfs/@fqrn@;https://s1.example.org/cvmfs/@fqrn@").unwrap();
         assert_eq!(urls.len(), 2);
-        let Err(CoreError::InvalidServerUrls { problems, .. }) =
+        let Err(ProxyConfigError::InvalidServerUrls { problems, .. }) =
             parse_server_urls("ftp://x/;http:///cvmfs")
         else {
             panic!()

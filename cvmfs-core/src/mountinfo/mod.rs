@@ -14,5 +14,7 @@ mod table;
 
 pub use entry::{MountInfo, MountPropagation};
 pub use escape::{decode, decode_in_place, encode};
-pub use parser::{parse_line, parse_line_in_place, parse_lines, parse_lines_in_place};
+pub use parser::{
+    MountinfoError, parse_line, parse_line_in_place, parse_lines, parse_lines_in_place,
+};
 pub use table::MountTable;

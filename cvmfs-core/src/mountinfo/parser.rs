@@ -8,9 +8,9 @@
 use std::borrow::Cow;
 use std::ops::Range;
 
-use crate::error::CoreError;
 use crate::mountinfo::entry::MountInfo;
 use crate::mountinfo::escape::{decode, decode_in_place};
+use thiserror::Error;
 
 /// Where each field of one line is, and the fields already converted to numbers.
 struct Located {
@@ -64,15 +64,27 @@ impl Located {
     }
 }
 
-fn malformed(line: &[u8], number: usize, reason: &'static str) -> CoreError {
-    CoreError::MalformedMountinfo {
+/// A mountinfo line that does not have the kernel's format.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("malformed mountinfo line {line}: {reason}: {text:?}")]
+pub struct MountinfoError {
+    /// The 1-based line number.
+    pub line: usize,
+    /// What is wrong.
+    pub reason: &'static str,
+    /// The line (lossily decoded).
+    pub text: String,
+}
+
+fn malformed(line: &[u8], number: usize, reason: &'static str) -> MountinfoError {
+    MountinfoError {
         line: number,
         reason,
         text: String::from_utf8_lossy(line).into_owned(),
     }
 }
 
-fn locate(line: &[u8], number: usize) -> Result<Located, CoreError> {
+fn locate(line: &[u8], number: usize) -> Result<Located, MountinfoError> {
     let fail = |reason: &'static str| malformed(line, number, reason);
     // The last three separators delimit superopts, source and fstype.
     let space_before = |end: usize| memchr::memrchr(b' ', &line[..end]);
@@ -157,14 +169,17 @@ fn locate(line: &[u8], number: usize) -> Result<Located, CoreError> {
 /// Parses one line (without its newline); `number` is its 1-based line number for errors.
 /// A field holding an escape is decoded into its own allocation; see
 /// [`parse_line_in_place`] for the variant that never allocates.
-pub fn parse_line(line: &[u8], number: usize) -> Result<MountInfo<'_>, CoreError> {
+pub fn parse_line(line: &[u8], number: usize) -> Result<MountInfo<'_>, MountinfoError> {
     Ok(locate(line, number)?.entry(line, decode))
 }
 
 /// Parses one line like [`parse_line`], decoding escapes inside `line` itself: a decoded
 /// field is never longer than its escaped form, so it is written over it and every field
 /// of the result borrows from `line`. No allocation at all.
-pub fn parse_line_in_place(line: &mut [u8], number: usize) -> Result<MountInfo<'_>, CoreError> {
+pub fn parse_line_in_place(
+    line: &mut [u8],
+    number: usize,
+) -> Result<MountInfo<'_>, MountinfoError> {
     let mut at = locate(line, number)?;
     for range in at.escapable() {
         let field = &mut line[range.clone()];
@@ -192,7 +207,7 @@ fn number_field(digits: &[u8]) -> Option<u32> {
 }
 
 /// Parses every non-empty line; the first malformed one is an error with its number.
-pub fn parse_lines(text: &[u8]) -> Result<Vec<MountInfo<'_>>, CoreError> {
+pub fn parse_lines(text: &[u8]) -> Result<Vec<MountInfo<'_>>, MountinfoError> {
     // Counting lines first sizes the result exactly: one allocation for the table.
     let mut mounts = Vec::with_capacity(memchr::memchr_iter(b'\n', text).count() + 1);
     let mut start = 0;
@@ -211,7 +226,7 @@ pub fn parse_lines(text: &[u8]) -> Result<Vec<MountInfo<'_>>, CoreError> {
 
 /// Parses every non-empty line like [`parse_lines`], decoding escapes inside `text`: the
 /// result vector is the only allocation, whatever the lines hold.
-pub fn parse_lines_in_place(text: &mut [u8]) -> Result<Vec<MountInfo<'_>>, CoreError> {
+pub fn parse_lines_in_place(text: &mut [u8]) -> Result<Vec<MountInfo<'_>>, MountinfoError> {
     let mut mounts = Vec::with_capacity(memchr::memchr_iter(b'\n', text).count() + 1);
     let mut rest = text;
     let mut number = 0;

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::error::CoreError;
+use crate::mountinfo::MountinfoError;
 use crate::mountinfo::entry::MountInfo;
 use crate::mountinfo::parser::{parse_lines, parse_lines_in_place};
 
@@ -24,7 +24,7 @@ impl<'a> MountTable<'a> {
     /// assert!(cms.is_client_mount());
     /// assert_eq!(cms.minor, 52);
     /// ```
-    pub fn parse(text: &'a [u8]) -> Result<Self, CoreError> {
+    pub fn parse(text: &'a [u8]) -> Result<Self, MountinfoError> {
         Ok(Self {
             mounts: parse_lines(text)?,
         })
@@ -40,7 +40,7 @@ impl<'a> MountTable<'a> {
     /// let table = MountTable::parse_in_place(&mut text).unwrap();
     /// assert_eq!(&*table.mounts()[0].mount_point, b"/cvmfs/a b");
     /// ```
-    pub fn parse_in_place(text: &'a mut [u8]) -> Result<Self, CoreError> {
+    pub fn parse_in_place(text: &'a mut [u8]) -> Result<Self, MountinfoError> {
         Ok(Self {
             mounts: parse_lines_in_place(text)?,
         })
@@ -254,7 +254,7 @@ mod tests {
             (b"22 1 252:1 / - ext4 a b", 1),
         ] {
             match MountTable::parse(text) {
-                Err(CoreError::MalformedMountinfo { line: found, .. }) => assert_eq!(found, line),
+                Err(MountinfoError { line: found, .. }) => assert_eq!(found, line),
                 other => panic!("{:?}: {other:?}", String::from_utf8_lossy(text)),
             }
         }

@@ -2,6 +2,7 @@
 //! under a mount root. Building a plan changes nothing; `cvmfs-mount` executes it.
 
 mod backend;
+mod error;
 mod path_rules;
 mod problem;
 mod propagation;
@@ -14,12 +15,12 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 pub use backend::{AUTOMOUNTER_SHARED_DIRS, Backend, BackendKind, UnknownBackend};
+pub use error::PlanError;
 pub use problem::PlanProblem;
-pub use propagation::Propagation;
+pub use propagation::{InvalidPropagation, Propagation};
 pub use step::{MountSource, Step, Verification};
 
 use crate::catalog::Catalog;
-use crate::error::CoreError;
 use crate::fqrn::Fqrn;
 use crate::selection::{Selection, SelectionKind};
 use path_rules::{check_absolute, depth, is_within};
@@ -129,10 +130,10 @@ impl MountPlan {
         catalog: &Catalog,
         backend: Backend,
         options: &PlanOptions,
-    ) -> Result<Self, CoreError> {
+    ) -> Result<Self, PlanError> {
         let problems = check_options(selection, &backend, options);
         if !problems.is_empty() {
-            return Err(CoreError::InvalidPlanOptions { problems });
+            return Err(PlanError::InvalidOptions { problems });
         }
         let whole_root = match &backend {
             Backend::AutomounterSlave { .. } => true,
@@ -182,7 +183,7 @@ impl MountPlan {
     /// shared targets, the configuration repository first (when the backend needs it),
     /// parents before children, each entry's steps well-formed, and the unmount order
     /// the exact reverse of the mount order.
-    pub fn validate(&self) -> Result<(), CoreError> {
+    pub fn validate(&self) -> Result<(), PlanError> {
         let mut problems = Vec::new();
         if let Err(fault) = check_absolute(&self.root) {
             problems.push(bad_path("mount root", &self.root, &fault));
@@ -234,7 +235,7 @@ impl MountPlan {
         if problems.is_empty() {
             Ok(())
         } else {
-            Err(CoreError::InvalidPlan { problems })
+            Err(PlanError::Invalid { problems })
         }
     }
 

@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::CoreError;
+use thiserror::Error;
 
 /// A propagation change: the type and whether it applies to every submount.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -72,12 +72,12 @@ impl fmt::Display for Propagation {
 }
 
 impl FromStr for Propagation {
-    type Err = CoreError;
+    type Err = InvalidPropagation;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Self::ALL
             .into_iter()
             .find(|p| p.as_str() == s)
-            .ok_or_else(|| CoreError::InvalidPropagation {
+            .ok_or_else(|| InvalidPropagation {
                 input: s.to_owned(),
             })
     }
@@ -99,4 +99,14 @@ mod tests {
         assert!(Propagation::RSlave.is_recursive());
         assert!(!Propagation::Slave.is_recursive());
     }
+}
+
+/// An unknown propagation name.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error(
+    "invalid propagation {input:?} (expected private, rprivate, slave, rslave, shared, rshared, unbindable or runbindable)"
+)]
+pub struct InvalidPropagation {
+    /// The name.
+    pub input: String,
 }

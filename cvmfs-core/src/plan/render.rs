@@ -3,7 +3,7 @@
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{ContentArrangement, Table};
 
-use crate::error::CoreError;
+use crate::plan::PlanError;
 use crate::plan::{EntryRole, MountPlan};
 
 impl MountPlan {
@@ -15,22 +15,21 @@ impl MountPlan {
     }
 
     /// Reads a plan from JSON and validates it.
-    pub fn from_json(text: &str) -> Result<Self, CoreError> {
+    pub fn from_json(text: &str) -> Result<Self, PlanError> {
         let plan: Self =
-            serde_json::from_str(text).map_err(|source| CoreError::ReadPlanJson { source })?;
+            serde_json::from_str(text).map_err(|source| PlanError::ReadJson { source })?;
         plan.validate()?;
         Ok(plan)
     }
 
     /// The plan as TOML.
-    pub fn to_toml(&self) -> Result<String, CoreError> {
-        toml::to_string(self).map_err(|source| CoreError::RenderPlanToml { source })
+    pub fn to_toml(&self) -> Result<String, PlanError> {
+        toml::to_string(self).map_err(|source| PlanError::RenderToml { source })
     }
 
     /// Reads a plan from TOML and validates it.
-    pub fn from_toml(text: &str) -> Result<Self, CoreError> {
-        let plan: Self =
-            toml::from_str(text).map_err(|source| CoreError::ReadPlanToml { source })?;
+    pub fn from_toml(text: &str) -> Result<Self, PlanError> {
+        let plan: Self = toml::from_str(text).map_err(|source| PlanError::ReadToml { source })?;
         plan.validate()?;
         Ok(plan)
     }

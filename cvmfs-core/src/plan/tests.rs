@@ -9,7 +9,7 @@ fn select(value: &str) -> Selection {
     Selection::parse(Some(value), &Catalog::cms()).unwrap()
 }
 
-fn build(value: &str, backend: Backend, options: &PlanOptions) -> Result<MountPlan, CoreError> {
+fn build(value: &str, backend: Backend, options: &PlanOptions) -> Result<MountPlan, PlanError> {
     MountPlan::build(&select(value), &Catalog::cms(), backend, options)
 }
 
@@ -19,11 +19,9 @@ fn snapshot() -> Backend {
     }
 }
 
-fn problems(err: CoreError) -> Vec<PlanProblem> {
+fn problems(err: PlanError) -> Vec<PlanProblem> {
     match err {
-        CoreError::InvalidPlan { problems } | CoreError::InvalidPlanOptions { problems } => {
-            problems
-        }
+        PlanError::Invalid { problems } | PlanError::InvalidOptions { problems } => problems,
         other => panic!("not a plan error: {other:?}"),
     }
 }

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::CoreError;
+use crate::remap::RemapError;
 
 /// The kernel's limit on lines in one map (since Linux 4.15).
 pub const MAX_MAP_LINES: usize = 340;
@@ -32,7 +32,7 @@ impl IdMapping {
 /// let map = render_id_map(&[IdMapping { inside: 0, outside: 1000, count: 1 }]).unwrap();
 /// assert_eq!(map, "0 1000 1\n");
 /// ```
-pub fn render_id_map(mappings: &[IdMapping]) -> Result<String, CoreError> {
+pub fn render_id_map(mappings: &[IdMapping]) -> Result<String, RemapError> {
     let mut problems = Vec::new();
     if mappings.is_empty() {
         problems.push("the map is empty".to_owned());
@@ -73,7 +73,7 @@ pub fn render_id_map(mappings: &[IdMapping]) -> Result<String, CoreError> {
         }
     }
     if !problems.is_empty() {
-        return Err(CoreError::InvalidIdMap { problems });
+        return Err(RemapError::InvalidIdMap { problems });
     }
     Ok(mappings
         .iter()
@@ -82,7 +82,7 @@ pub fn render_id_map(mappings: &[IdMapping]) -> Result<String, CoreError> {
 }
 
 /// Parses map text as the kernel shows it (fields separated by any whitespace).
-pub fn parse_id_map(text: &str) -> Result<Vec<IdMapping>, CoreError> {
+pub fn parse_id_map(text: &str) -> Result<Vec<IdMapping>, RemapError> {
     text.lines()
         .enumerate()
         .filter(|(_, line)| !line.trim().is_empty())
@@ -95,7 +95,7 @@ pub fn parse_id_map(text: &str) -> Result<Vec<IdMapping>, CoreError> {
                     outside: *outside,
                     count: *count,
                 }),
-                _ => Err(CoreError::MalformedIdMap {
+                _ => Err(RemapError::MalformedIdMap {
                     line: index + 1,
                     text: line.to_owned(),
                 }),
@@ -133,7 +133,7 @@ mod tests {
                 count: 2,
             },
         ];
-        let Err(CoreError::InvalidIdMap { problems }) = render_id_map(&bad) else {
+        let Err(RemapError::InvalidIdMap { problems }) = render_id_map(&bad) else {
             panic!("expected an error")
         };
         assert_eq!(problems.len(), 4, "{problems:?}");

@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::CoreError;
+use crate::remap::RemapError;
 
 /// The container user the anchor image creates.
 pub const DEFAULT_USER: &str = "cmsusr";
@@ -121,7 +121,7 @@ impl IdRequest {
         my_gid: Option<&str>,
         user: Option<&str>,
         policy: IdPolicy,
-    ) -> Result<Self, CoreError> {
+    ) -> Result<Self, RemapError> {
         let mut problems = Vec::new();
         let uid = parse_id("MY_UID", my_uid, policy).unwrap_or_else(|p| {
             problems.push(p);
@@ -144,7 +144,7 @@ impl IdRequest {
                 gid,
             })
         } else {
-            Err(CoreError::InvalidIds { problems })
+            Err(RemapError::InvalidIds { problems })
         }
     }
 }
@@ -206,7 +206,7 @@ mod tests {
 
     fn problems(uid: Option<&str>, gid: Option<&str>, user: Option<&str>) -> Vec<IdProblem> {
         match IdRequest::from_values(uid, gid, user, IdPolicy::default()) {
-            Err(CoreError::InvalidIds { problems }) => problems,
+            Err(RemapError::InvalidIds { problems }) => problems,
             other => panic!("expected invalid ids, got {other:?}"),
         }
     }
@@ -249,7 +249,7 @@ mod tests {
     fn every_problem_is_reported_at_once() {
         let found = problems(Some("-5"), Some("0012"), Some("Bad User"));
         assert_eq!(found.len(), 3);
-        let message = CoreError::InvalidIds { problems: found }.to_string();
+        let message = RemapError::InvalidIds { problems: found }.to_string();
         assert!(message.contains("MY_UID=\"-5\""), "{message}");
         assert!(message.contains("MY_GID=\"0012\""), "{message}");
         assert!(message.contains("\"Bad User\""), "{message}");

@@ -3,6 +3,7 @@
 //! Everything is computed from text; writing files is `cvmfs-mount`'s job.
 
 mod colon_file;
+mod error;
 mod group;
 mod id_map;
 mod ids;
@@ -10,6 +11,7 @@ mod passwd;
 mod remap_plan;
 
 pub use colon_file::{ColonFile, ColonRecord};
+pub use error::RemapError;
 pub use group::GroupEntry;
 pub use id_map::{IdMapping, parse_id_map, render_id_map};
 pub use ids::{DEFAULT_USER, IdPolicy, IdProblem, IdRequest};

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::CoreError;
+use crate::remap::RemapError;
 use crate::remap::ids::IdRequest;
 use crate::remap::{GroupEntry, GroupFile, PasswdFile};
 
@@ -114,18 +114,18 @@ impl RemapPlan {
 /// assert_eq!(plan.passwd, "root:x:0:0:root:/root:/bin/bash\ncmsusr:x:4242:100::/home/cmsusr:/bin/bash\n");
 /// assert!(!plan.group_changed);
 /// ```
-pub fn plan_remap(passwd: &str, group: &str, request: &IdRequest) -> Result<RemapPlan, CoreError> {
+pub fn plan_remap(passwd: &str, group: &str, request: &IdRequest) -> Result<RemapPlan, RemapError> {
     let mut users = PasswdFile::parse(passwd);
     let mut groups = GroupFile::parse(group);
     let user_name = request.user.as_str();
     let Some(user) = users.find(user_name).cloned() else {
         return Err(match users.malformed_line_for(user_name) {
-            Some(line) => CoreError::MalformedAccountLine {
+            Some(line) => RemapError::MalformedAccountLine {
                 file: "passwd",
                 line,
                 name: user_name.to_owned(),
             },
-            None => CoreError::UnknownUser {
+            None => RemapError::UnknownUser {
                 user: user_name.to_owned(),
             },
         });
@@ -172,7 +172,7 @@ pub fn plan_remap(passwd: &str, group: &str, request: &IdRequest) -> Result<Rema
                 users: followers,
             });
         } else if let Some(line) = groups.malformed_line_for(user_name) {
-            return Err(CoreError::MalformedAccountLine {
+            return Err(RemapError::MalformedAccountLine {
                 file: "group",
                 line,
                 name: user_name.to_owned(),
@@ -323,12 +323,12 @@ mod tests {
             IdRequest::from_values(Some("5"), None, Some("nobody2"), IdPolicy::default()).unwrap();
         assert!(matches!(
             plan_remap(PASSWD, GROUP, &missing),
-            Err(CoreError::UnknownUser { .. })
+            Err(RemapError::UnknownUser { .. })
         ));
         let broken = "cmsusr:x:abc:1000::/home/cmsusr:/bin/bash\n";
         assert!(matches!(
             plan_remap(broken, GROUP, &request(Some("5"), None)),
-            Err(CoreError::MalformedAccountLine {
+            Err(RemapError::MalformedAccountLine {
                 file: "passwd",
                 line: 1,
                 ..
