@@ -17,7 +17,7 @@ fi
 for tool in hyperfine setpriv python3; do
     command -v "$tool" > /dev/null || { echo "compare.sh needs $tool" >&2; exit 2; }
 done
-cargo build --release -q -p cvmfs-cli -p cvmfs-mount --bins --target-dir "$top/target/bench"
+cargo build --release -q -p cvmfs-cli -p cvmfs-mount --features cvmfs-mount/test-stand-ins --bins --target-dir "$top/target/bench"
 # The same CLI linked statically (static-pie): what start-up costs without the dynamic loader.
 # An explicit --target keeps the flag away from build scripts and proc-macros.
 host=$(rustc -vV | sed -n 's/^host: //p')

@@ -2,9 +2,10 @@
 //!
 //! A TEST STAND-IN for the CVMFS client's mount helper (`mount.cvmfs`), not the client.
 //! It reproduces the real helper's arguments, checks, messages and exit codes (0, 1, 32;
-//! facts in `shared/reference/cvmfs-client.md`) and, instead of starting `cvmfs2`, serves
-//! `<CVMFS_TEST_SNAPSHOT_DIR>/<fqrn>` through `cvmfs-snapshot-server`, which produces a
-//! real FUSE mount of the client's shape (`fuse`, source `cvmfs2`).
+//! the facts are in `mount-helper-facts.md` beside this file) and, instead of starting
+//! `cvmfs2`, serves `<CVMFS_TEST_SNAPSHOT_DIR>/<fqrn>` through `cvmfs-snapshot-server`,
+//! which produces a real FUSE mount of the client's shape (`fuse`, source `cvmfs2`).
+//! Built only with the `test-stand-ins` feature (tests and benchmarks).
 //!
 //! Configuration comes from the client's files, read with the client's layering from
 //! `$CVMFS_TEST_CONFIG_DIR` (default `/etc/cvmfs`). Test-only parameters:
