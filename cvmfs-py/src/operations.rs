@@ -8,7 +8,7 @@ use std::time::Duration;
 use pyo3::prelude::*;
 
 use cvmfs_mount::backend::{BackendSettings, HelperSettings, SnapshotSettings};
-use cvmfs_mount::snapshot::{InProcessServer, ServerArgs, serve_in_process};
+use cvmfs_mount::directory_server::{InProcessServer, ServerArgs, serve_in_process};
 use cvmfs_mount::{Engine, EngineOptions, EntryReport, Health, PlanReport};
 
 use crate::errors::{MountFailedError, PermissionDeniedError, ProbeTimeoutError, failed};
@@ -288,7 +288,7 @@ fn serve(
 fn run_server(py: Python<'_>, args: Vec<String>) -> PyResult<i32> {
     let parsed = ServerArgs::parse(args.into_iter().map(OsString::from))
         .map_err(crate::errors::InvalidInputError::new_err)?;
-    Ok(py.detach(move || cvmfs_mount::snapshot::run_server(&parsed)))
+    Ok(py.detach(move || cvmfs_mount::directory_server::run_server(&parsed)))
 }
 
 /// Moves this process into a new user and mount namespace where it is root, so an

@@ -4,7 +4,7 @@ use std::ffi::OsString;
 use std::io::Write;
 use std::time::Duration;
 
-use cvmfs_mount::snapshot::{ServerArgs, run_server};
+use cvmfs_mount::directory_server::{ServerArgs, run_server};
 use cvmfs_mount::sys::{LinuxOps, MountOps, ServerSpawn, ServerStart};
 
 use crate::args::ServeArgs;

@@ -9,8 +9,8 @@ use cvmfs_core::MountPlan;
 use cvmfs_core::plan::{MountSource, Step};
 
 use crate::backend::{MountBackend, Note, Requirement, unsupported};
+use crate::directory_server::ServerArgs;
 use crate::error::MountError;
-use crate::snapshot::ServerArgs;
 use crate::sys::{MountOps, PathKind, ServerSpawn, ServerStart};
 
 /// How snapshot servers are started.

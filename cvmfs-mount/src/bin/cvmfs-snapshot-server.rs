@@ -4,7 +4,7 @@
 
 use std::process::ExitCode;
 
-use cvmfs_mount::snapshot::{ServerArgs, run_server};
+use cvmfs_mount::directory_server::{ServerArgs, run_server};
 
 fn main() -> ExitCode {
     match ServerArgs::parse(std::env::args_os().skip(1)) {

@@ -22,8 +22,8 @@ use std::time::Duration;
 use cvmfs_core::config::{EffectiveConfig, parse_switch};
 use cvmfs_core::{Domain, Fqrn, MountTable};
 use cvmfs_mount::client_config::load_effective;
+use cvmfs_mount::directory_server::ServerArgs;
 use cvmfs_mount::host_facts::{FactRequest, HostFacts};
-use cvmfs_mount::snapshot::ServerArgs;
 use cvmfs_mount::sys::{LinuxOps, MountOps, ServerSpawn, ServerStart};
 
 const USAGE: &str = "Usage: cvmfs-test-mount-helper <repository> <mountpoint> [-o <options>] [-f] [-n] [-v] [-h]\n\

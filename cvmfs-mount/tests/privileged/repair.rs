@@ -215,7 +215,7 @@ pub fn io_errors_make_a_degraded_repository() -> TestResult {
 }
 
 pub fn in_process_server_serves_and_unmounts() -> TestResult {
-    use cvmfs_mount::snapshot::{ServerArgs, serve_in_process};
+    use cvmfs_mount::directory_server::{ServerArgs, serve_in_process};
     use cvmfs_mount::sys::{LinuxOps, MountOps};
     let sandbox = Sandbox::new();
     let snaps = sandbox.snapshots(&["sft.cern.ch"]);
