@@ -1,4 +1,13 @@
-//! `cvmfs-cli`: CernVM-FS repositories inside containers.
+//! `cvmfs-cli`: CernVM-FS repositories inside containers. A thin face over the
+//! libraries; modules, in dependency order:
+//!
+//! - `exit_code`: the exit codes every command shares.
+//! - `error`: the command line's errors and input problems.
+//! - `args`: the command line's grammar (clap).
+//! - `plan_input`: the selection, catalog and backend options turned into a plan.
+//! - `engine_setup`: an engine configured from the options, with progress lines.
+//! - `report_output`: reports and probe results as the anchor's lines or JSON.
+//! - `commands`: one module per subcommand.
 
 mod args;
 mod commands;

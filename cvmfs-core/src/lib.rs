@@ -4,6 +4,21 @@
 //! values and returns values, so the rules can be tested exhaustively and reused by the
 //! mount engine (`cvmfs-mount`), the command line (`cvmfs-cli`) and the Python bindings.
 //!
+//! Modules, in dependency order:
+//!
+//! - [`problem_list`]: showing every problem of an input at once.
+//! - [`choice`]: values that must be one of a fixed set of words.
+//! - [`fqrn`]: repository names and default domains.
+//! - [`catalog`]: the built-in lists of repositories (profiles) and name resolution.
+//! - [`selection`]: the `CVMFS_MOUNTS` value, every bad token reported.
+//! - [`plan`]: the backends, propagation and the validated [`MountPlan`].
+//! - [`mountinfo`]: parsing `/proc/*/mountinfo` (in place, one allocation a table).
+//! - [`remap`]: UID/GID remaps of passwd and group files, user-namespace id maps.
+//! - [`environment`]: the interactive environment (CMS and OSG setup) per shell.
+//! - [`config`]: the client's configuration files, layering, proxies, `default.local`.
+//! - [`runtime_args`]: container runtime arguments (docker, podman, apptainer, ...).
+//! - [`error`]: [`CoreError`], the umbrella over every module's own error.
+//!
 //! ```
 //! use cvmfs_core::{Backend, Catalog, MountPlan, PlanOptions, Selection};
 //!

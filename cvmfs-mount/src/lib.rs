@@ -1,12 +1,28 @@
-//! The mount engine that executes [`cvmfs_core::MountPlan`]s.
+//! The mount engine that executes [`cvmfs_core::MountPlan`]s, and the container duties
+//! built on it. Modules, from the system calls up:
 //!
-//! - [`sys::MountOps`]: every system call behind one trait, with [`sys::LinuxOps`] for
-//!   the real system and [`sys::FakeOps`], a simulated mount table for tests.
-//! - [`backend`]: `cvmfs2-helper`, `host-bind`, `automounter-slave` and `snapshot`.
+//! - [`sys`]: every system call behind [`sys::MountOps`] ([`sys::LinuxOps`] for the
+//!   machine, [`sys::FakeOps`] a simulated kernel for tests) and the mount-flag table.
+//! - [`mount_table`]: reading the calling thread's mount table through `MountOps`.
+//! - [`host_facts`]: what this host has (root, capabilities, `/dev/fuse`, programs, ...).
+//! - [`atomic_file`]: replacing a file atomically.
+//! - [`client_config`]: reading the client's configuration files into core's layering.
+//! - [`mountpoint`]: creating mountpoints without following symlinks.
+//! - [`health`]: what a probe finds at a mountpoint.
 //! - [`probe`]: parallel health probes with a hard timeout each.
-//! - [`Engine`]: mount, unmount and repair a plan with a report per repository;
-//!   [`watch`] repairs at an interval.
-//! - [`snapshot`]: the embedded FUSE server behind the snapshot backend.
+//! - [`error`]: the engine's error, one variant per failing step.
+//! - [`report`]: per-repository reports of an operation.
+//! - [`fuse`]: serving read-only trees through FUSE (trait, adapter, faults, sessions).
+//! - [`directory_server`]: a local directory served through [`fuse`] (the snapshot
+//!   backend's server, a stand-in for the client).
+//! - [`backend`]: `cvmfs2-helper`, `host-bind`, `automounter-slave` and `snapshot`.
+//! - [`engine`]: [`Engine`] mounts, unmounts and repairs a plan, one report per entry.
+//! - [`isolated_probe`]: probing from a forked child, so a hung mount cannot keep the
+//!   caller from exiting.
+//! - [`watch`]: repairs at an interval until stopped.
+//! - [`doctor`]: inspecting the host and ranking the backends.
+//! - [`container`]: PID-1 duties on top of the engine (id remap, home ownership, signal
+//!   forwarding, supervision, user namespaces, the entrypoint sequence).
 
 pub mod atomic_file;
 pub mod backend;

@@ -1,5 +1,9 @@
 //! Python bindings: `import cvmfs_mount`. Thin wrappers over `cvmfs-core` (parsing and
 //! planning) and `cvmfs-mount` (operations); blocking calls release the GIL.
+//!
+//! - `errors`: the exception hierarchy and the mapping of library errors onto it.
+//! - `objects`: parsed and planned values (selections, names, plans, remaps, ...).
+//! - `operations`: mount, unmount, probe, check, repair and in-process servers.
 
 mod errors;
 mod objects;
