@@ -97,6 +97,19 @@ pub fn build_plan(args: &SelectionArgs) -> Result<PlanRequest, CliError> {
     Err(CliError::InvalidInput { problems })
 }
 
+/// The selection `mounts` names in the catalog the options describe; every problem is
+/// added to `problems`.
+pub fn selection(
+    mounts: Option<&str>,
+    catalog_args: &CatalogArgs,
+    problems: &mut Vec<InputProblem>,
+) -> Option<Selection> {
+    let catalog = catalog(catalog_args, problems);
+    Selection::parse(mounts, &catalog)
+        .map_err(|e| problems.push(e.into()))
+        .ok()
+}
+
 /// The catalog the options describe; every problem is added to `problems` (the built-in
 /// CMS catalog stands in for an unknown profile so that the other options are still
 /// checked).

@@ -19,7 +19,7 @@
 //! - [`engine`]: [`Engine`] mounts, unmounts and repairs a plan, one report per entry.
 //! - [`isolated_probe`]: probing from a forked child, so a hung mount cannot keep the
 //!   caller from exiting.
-//! - [`watch`]: repairs at an interval until stopped.
+//! - [`mod@watch`]: repairs at an interval until stopped.
 //! - [`doctor`]: inspecting the host and ranking the backends.
 //! - [`container`]: PID-1 duties on top of the engine (id remap, home ownership, signal
 //!   forwarding, supervision, user namespaces, the entrypoint sequence).

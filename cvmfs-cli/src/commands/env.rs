@@ -2,7 +2,6 @@
 
 use std::io::Write;
 
-use cvmfs_core::Selection;
 use cvmfs_core::environment::{ElRelease, EnvironmentOptions, EnvironmentSetup, Shell};
 
 use crate::args::EnvArgs;
@@ -22,10 +21,8 @@ pub fn run(args: &EnvArgs, out: &mut dyn Write) -> Result<u8, CliError> {
         .parse::<ElRelease>()
         .map_err(|e| problems.push(e.into()))
         .ok();
-    let catalog = crate::plan_input::catalog(&args.catalog, &mut problems);
-    let selection = Selection::parse(args.mounts.as_deref(), &catalog)
-        .map_err(|e| problems.push(e.into()))
-        .ok();
+    let selection =
+        crate::plan_input::selection(args.mounts.as_deref(), &args.catalog, &mut problems);
     let (Some(shell), Some(el), Some(selection), true) =
         (shell, el, selection, problems.is_empty())
     else {

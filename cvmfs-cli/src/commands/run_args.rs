@@ -3,7 +3,6 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use cvmfs_core::Selection;
 use cvmfs_core::runtime_args::{Provision, Rendered, RunRequest, Runtime, render};
 
 use cvmfs_core::BackendKind;
@@ -20,10 +19,8 @@ pub fn run(args: &RunArgsArgs, out: &mut dyn Write) -> Result<u8, CliError> {
         .parse::<Runtime>()
         .map_err(|e| problems.push(e.into()))
         .ok();
-    let catalog = crate::plan_input::catalog(&args.catalog, &mut problems);
-    let selection = Selection::parse(args.mounts.as_deref(), &catalog)
-        .map_err(|e| problems.push(e.into()))
-        .ok();
+    let selection =
+        crate::plan_input::selection(args.mounts.as_deref(), &args.catalog, &mut problems);
     let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("/root"), PathBuf::from);
     let gitconfig = if args.gitconfig {
         // Resolve a symlinked ~/.gitconfig to the file itself (the anchor bound the link).
