@@ -20,6 +20,7 @@ use nix::unistd::{ForkResult, Pid};
 use crate::engine::Engine;
 use crate::error::MountError;
 use crate::probe::ProbeResult;
+use crate::sys::children::{self, SpawnGuard};
 
 /// How long after its deadline the parent still waits for the child's report: the child
 /// starts its own probe timeouts only once it runs.
@@ -40,6 +41,7 @@ impl Engine {
         // SAFETY: the child runs only the probe (see above), writes its pipe and leaves
         // with `_exit`, never returning into the caller's code or running its exit
         // handlers; the parent only closes its copy of the write end.
+        let guard = SpawnGuard::new();
         match unsafe { nix::unistd::fork() }.map_err(|errno| MountError::ProbeFork { errno })? {
             ForkResult::Child => {
                 drop(read);
@@ -56,6 +58,7 @@ impl Engine {
                 unsafe { nix::libc::_exit(0) }
             }
             ForkResult::Parent { child } => {
+                guard.own(child.as_raw().unsigned_abs());
                 drop(write);
                 let result = read_report(read, self.options().probe_timeout + REPORT_GRACE);
                 reap(child);
@@ -117,15 +120,17 @@ fn reap(child: Pid) {
                 std::thread::sleep(Duration::from_micros(200));
             }
             Ok(WaitStatus::StillAlive) => break,
-            // Reaped, or already reaped by someone else (a PID 1 reaping every child).
-            Ok(_) | Err(Errno::ECHILD) => return,
+            Ok(_) | Err(Errno::ECHILD) => return children::release(child.as_raw().unsigned_abs()),
             Err(Errno::EINTR) => {}
-            Err(_) => return,
+            Err(_) => return children::release(child.as_raw().unsigned_abs()),
         }
     }
     let spawned = std::thread::Builder::new()
         .name("cvmfs-probe-reaper".to_owned())
-        .spawn(move || while let Err(Errno::EINTR) = waitpid(child, None) {});
+        .spawn(move || {
+            while let Err(Errno::EINTR) = waitpid(child, None) {}
+            children::release(child.as_raw().unsigned_abs());
+        });
     if let Err(e) = spawned {
         log::warn!("cannot start a thread to reap probe process {child}: {e}");
     }

@@ -12,6 +12,7 @@ use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::{Gid, Pid, Uid};
 
 use crate::container::signals::{SignalForwarder, status_of};
+use crate::sys::children::reap_orphans;
 
 /// Who the command runs as.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,23 +73,22 @@ pub fn spawn_unprivileged(
     cmd.spawn()
 }
 
-/// Waits for `child`, forwarding the signals `forwarder` catches to it and reaping any
-/// other child that ends (as PID 1 must). Returns its exit code, or 128 + the signal
-/// that ended it.
+/// Waits for `child`, forwarding the signals `forwarder` catches to it and reaping the
+/// orphans that end (as PID 1 must). Children another thread waits for by pid (a mount
+/// helper run by the watch, a server's reaper) are left to it, so their exit status is
+/// never stolen. Returns the command's exit code, or 128 + the signal that ended it.
 pub fn supervise(child: std::process::Child, forwarder: &SignalForwarder) -> io::Result<i32> {
     let pid = Pid::from_raw(i32::try_from(child.id()).unwrap_or(i32::MAX));
     loop {
         forwarder.forward_to(pid);
-        match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
-            Ok(WaitStatus::Exited(ended, code)) if ended == pid => return Ok(code),
-            Ok(WaitStatus::Signaled(ended, signal, _)) if ended == pid => {
-                return Ok(status_of(signal));
-            }
-            // Another child (an orphan, or a snapshot server): reaped, keep waiting.
-            Ok(WaitStatus::Exited(..) | WaitStatus::Signaled(..)) => continue,
-            Ok(_) => std::thread::sleep(Duration::from_millis(10)),
-            Err(nix::errno::Errno::ECHILD) => return Ok(0),
+        match waitpid(pid, Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::Exited(_, code)) => return Ok(code),
+            Ok(WaitStatus::Signaled(_, signal, _)) => return Ok(status_of(signal)),
+            Ok(_) => {}
+            Err(nix::errno::Errno::EINTR) => continue,
             Err(errno) => return Err(errno.into()),
         }
+        reap_orphans(pid);
+        std::thread::sleep(Duration::from_millis(10));
     }
 }

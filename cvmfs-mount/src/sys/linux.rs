@@ -15,6 +15,7 @@ use nix::sys::stat::{Mode, SFlag};
 
 use crate::host_facts::{FactRequest, HostFacts};
 use crate::mount_table::TableText;
+use crate::sys::children::{self, SpawnGuard};
 use crate::sys::{MountOps, PathKind, ProgramOutput, ServerSpawn, ServerStart};
 
 /// The Linux implementation of [`MountOps`].
@@ -142,15 +143,19 @@ impl MountOps for LinuxOps {
         args: &[OsString],
         timeout: Duration,
     ) -> io::Result<ProgramOutput> {
+        let guard = SpawnGuard::new();
         let mut child = Command::new(program)
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()?;
+        guard.own(child.id());
         let stdout = drain(child.stdout.take());
         let stderr = drain(child.stderr.take());
-        let status = wait_until(&mut child, Instant::now() + timeout)?;
+        let status = wait_until(&mut child, Instant::now() + timeout);
+        children::release(child.id());
+        let status = status?;
         Ok(ProgramOutput {
             code: status.and_then(|s| s.code()),
             stdout: stdout.join().unwrap_or_default(),
@@ -172,6 +177,7 @@ impl MountOps for LinuxOps {
     }
 
     fn spawn_server(&self, spawn: &ServerSpawn) -> io::Result<ServerStart> {
+        let guard = SpawnGuard::new();
         let mut child = Command::new(&spawn.program)
             .args(&spawn.args)
             .stdin(Stdio::null())
@@ -180,6 +186,8 @@ impl MountOps for LinuxOps {
             // Its own process group: a Ctrl-C meant for the caller does not kill it.
             .process_group(0)
             .spawn()?;
+        guard.own(child.id());
+        let pid = child.id();
         let stdout = child.stdout.take();
         let (sender, receiver) = mpsc::channel();
         thread::spawn(move || {
@@ -194,6 +202,7 @@ impl MountOps for LinuxOps {
             Err(_) => {
                 let _ = child.kill();
                 let _ = child.wait();
+                children::release(pid);
                 return Ok(ServerStart::TimedOut);
             }
         };
@@ -207,10 +216,12 @@ impl MountOps for LinuxOps {
             // Reap the server whenever it ends, so it never lingers as a zombie.
             thread::spawn(move || {
                 let _ = child.wait();
+                children::release(pid);
             });
             return Ok(ServerStart::Ready { pid });
         }
         let _ = child.wait();
+        children::release(pid);
         let message = line.strip_prefix("ERROR ").unwrap_or(line);
         Ok(ServerStart::Failed {
             message: if message.is_empty() {

@@ -2,6 +2,7 @@
 //! engine's logic can be tested against a simulated system ([`FakeOps`]) without
 //! privileges, and the command line's dry run can record what would happen.
 
+pub mod children;
 mod fake;
 pub mod flags;
 mod linux;

@@ -18,7 +18,7 @@ use crate::sandbox::{HELPER, SERVER, Sandbox};
 
 /// Writes a configuration directory and a `mount.cvmfs` wrapper that points the test
 /// helper at it; returns the wrapper.
-fn helper_with(sandbox: &Sandbox, name: &str, extra: &str) -> PathBuf {
+pub fn helper_with(sandbox: &Sandbox, name: &str, extra: &str) -> PathBuf {
     let dir = sandbox.path(&format!("etc-{name}"));
     fs::create_dir_all(&dir).unwrap();
     let snap = sandbox.path("snap");
@@ -268,7 +268,7 @@ pub fn program_messages_and_exit_codes() -> TestResult {
     Ok(())
 }
 
-fn server_pid(mp: &Path) -> i32 {
+pub fn server_pid(mp: &Path) -> i32 {
     use cvmfs_mount::sys::MountOps;
     let pid = LinuxOps.getxattr(mp, "user.pid").unwrap();
     String::from_utf8(pid).unwrap().parse().unwrap()

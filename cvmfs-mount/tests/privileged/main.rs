@@ -8,6 +8,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: failures should panic
 
+mod entrypoint;
 mod helper_backend;
 mod mounts;
 mod repair;
@@ -55,6 +56,9 @@ fn isolate_thread() -> TestResult {
 }
 
 fn main() {
+    if let Ok(dir) = std::env::var(entrypoint::ROLE) {
+        std::process::exit(entrypoint::role(&dir));
+    }
     let args = Arguments::from_args();
     let tests: Vec<NamedTest> = vec![
         (
@@ -124,6 +128,10 @@ fn main() {
         (
             "helper_backend_failure_classes",
             helper_backend::failure_classes,
+        ),
+        (
+            "entrypoint_watch_repairs_through_the_helper_without_losing_its_status",
+            entrypoint::watch_repairs_through_the_helper_without_losing_its_status,
         ),
         (
             "helper_program_messages_and_exit_codes",

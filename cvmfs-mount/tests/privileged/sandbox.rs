@@ -93,16 +93,7 @@ impl Sandbox {
     }
 
     pub fn settings(&self, helper: Option<&Path>) -> BackendSettings {
-        BackendSettings {
-            helper: HelperSettings {
-                program: helper.map_or_else(|| PathBuf::from(HELPER), Path::to_owned),
-                client_binary: None,
-                timeout: Duration::from_secs(30),
-                config_dir: self.path("etc-cvmfs"),
-                write_default_local: None,
-            },
-            snapshot: SnapshotSettings::new(SERVER),
-        }
+        settings_for(self.dir.path(), helper)
     }
 
     pub fn engine(&self, plan: &MountPlan, settings: &BackendSettings) -> Engine {
@@ -158,5 +149,19 @@ impl Drop for Sandbox {
         }
         // Snapshot servers whose mount was detached exit on their own.
         std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Backend settings for a sandbox at `dir`: the stand-ins built with these tests.
+pub fn settings_for(dir: &Path, helper: Option<&Path>) -> BackendSettings {
+    BackendSettings {
+        helper: HelperSettings {
+            program: helper.map_or_else(|| PathBuf::from(HELPER), Path::to_owned),
+            client_binary: None,
+            timeout: Duration::from_secs(30),
+            config_dir: dir.join("etc-cvmfs"),
+            write_default_local: None,
+        },
+        snapshot: SnapshotSettings::new(SERVER),
     }
 }
