@@ -38,10 +38,11 @@ impl Engine {
     /// other threads (such as a Python interpreter) as long as no other lock is needed.
     pub fn probe_isolated(&self, plan: &MountPlan) -> Result<Vec<ProbeResult>, MountError> {
         let (read, write) = nix::unistd::pipe().map_err(|errno| MountError::ProbePipe { errno })?;
+        let guard = SpawnGuard::new();
         // SAFETY: the child runs only the probe (see above), writes its pipe and leaves
         // with `_exit`, never returning into the caller's code or running its exit
-        // handlers; the parent only closes its copy of the write end.
-        let guard = SpawnGuard::new();
+        // handlers (its copy of `guard` is never dropped); the parent only closes its
+        // copy of the write end.
         match unsafe { nix::unistd::fork() }.map_err(|errno| MountError::ProbeFork { errno })? {
             ForkResult::Child => {
                 drop(read);
