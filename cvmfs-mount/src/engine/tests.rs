@@ -1,4 +1,4 @@
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -212,27 +212,80 @@ fn a_failing_propagation_call_rolls_back_that_entry_only() {
         },
         &plan_options,
     );
-    // Entries run in parallel: fail whichever propagation call comes second.
-    fake.fail_nth(Op::Mount, 2, Errno::EPERM);
+    // The propagation step of sft.cern.ch fails, whatever order the entries run in.
+    fake.fail_at(
+        Op::Mount,
+        "/cvmfs/sft.cern.ch",
+        MsFlags::MS_SLAVE,
+        Errno::EPERM,
+    );
     let report = engine(&fake, HostBindBackend::default(), options()).mount(&plan);
     assert_eq!(report.status(), Status::Partial, "{report:#?}");
-    let failed = report
-        .entries
-        .iter()
-        .find(|e| e.outcome == Outcome::Failed)
-        .unwrap();
-    let kind = failed.error.as_ref().unwrap().kind.as_str();
-    assert!(kind == "set-propagation" || kind == "bind", "{kind}");
-    let ok = report
-        .entries
-        .iter()
-        .find(|e| e.outcome == Outcome::Mounted)
-        .unwrap();
-    assert!(fake.mount_at(&ok.target).is_some());
-    if kind == "set-propagation" {
-        assert!(failed.actions.iter().any(|a| a.starts_with("rolled back")));
-        assert!(fake.mount_at(&failed.target).is_none());
-    }
+    let cms = report.entry(&p("/cvmfs/cms.cern.ch")).unwrap();
+    let sft = report.entry(&p("/cvmfs/sft.cern.ch")).unwrap();
+    assert_eq!(cms.outcome, Outcome::Mounted);
+    assert!(fake.mount_at("/cvmfs/cms.cern.ch").is_some());
+    assert_eq!(sft.outcome, Outcome::Failed);
+    assert_eq!(sft.error.as_ref().unwrap().kind, "set-propagation");
+    assert!(
+        sft.actions.iter().any(|a| a.starts_with("rolled back")),
+        "{sft:#?}"
+    );
+    assert!(fake.mount_at("/cvmfs/sft.cern.ch").is_none());
+}
+
+#[test]
+fn a_failed_verify_rolls_back_that_entry_only() {
+    let fake = Arc::new(FakeOps::new());
+    fake.add_dir("/srv/snap/cms.cern.ch");
+    fake.add_dir("/srv/snap/sft.cern.ch");
+    // The server for sft.cern.ch answers as another repository: verification fails.
+    fake.script(
+        "sft.cern.ch",
+        vec![FakeResponse {
+            answers_as: Some("atlas.cern.ch".to_owned()),
+            ..FakeResponse::mounted()
+        }],
+    );
+    let plan = snapshot_plan("cms sft");
+    let report = engine(&fake, snapshot_backend(), options()).mount(&plan);
+    assert_eq!(report.status(), Status::Partial, "{report:#?}");
+    let sft = report.entry(&p("/cvmfs/sft.cern.ch")).unwrap();
+    assert_eq!(
+        sft.error.as_ref().unwrap().kind,
+        "verify-failed",
+        "{sft:#?}"
+    );
+    assert!(
+        sft.actions.iter().any(|a| a.starts_with("rolled back")),
+        "{sft:#?}"
+    );
+    assert!(fake.mount_at("/cvmfs/sft.cern.ch").is_none());
+    assert!(fake.mount_at("/cvmfs/cms.cern.ch").is_some());
+}
+
+#[test]
+fn a_failed_preparation_mounts_nothing_and_reports_every_entry() {
+    let fake = Arc::new(FakeOps::new());
+    let helper = HelperBackend {
+        settings: crate::backend::HelperSettings {
+            write_default_local: Some(cvmfs_core::config::ClientProfile::cms()),
+            // A file where the configuration directory should be: writing fails.
+            config_dir: p("/proc/self/status/cvmfs"),
+            ..crate::backend::HelperSettings::default()
+        },
+    };
+    let plan = plan("cms sft", Backend::Cvmfs2Helper, &PlanOptions::default());
+    let report = engine(&fake, helper, options()).mount(&plan);
+    assert_eq!(report.status(), Status::Failed, "{report:#?}");
+    assert!(report.entries.iter().all(|e| e.outcome == Outcome::Failed
+        && e.error.as_ref().is_some_and(|err| err.kind == "write-file")));
+    assert!(
+        fake.mounts().len() == 1,
+        "only / is mounted: {:?}",
+        fake.mounts()
+    );
+    assert_eq!(fake.count(Op::RunProgram), 0);
 }
 
 #[test]
@@ -526,5 +579,86 @@ fn preflight_judges_the_facts_the_system_calls_report() {
             .iter()
             .any(|p| p.contains("fusermount3 is missing")),
         "{problems:#?}"
+    );
+}
+
+/// The unmount calls recorded, in order, with whether each was lazy.
+fn umount_calls(fake: &FakeOps) -> Vec<(PathBuf, bool)> {
+    fake.calls()
+        .into_iter()
+        .filter_map(|call| match call {
+            FakeCall::Umount { target, flags } => {
+                Some((target, flags.contains(MntFlags::MNT_DETACH)))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn the_fake_kernel_refuses_to_unmount_a_parent_before_its_children() {
+    let fake = FakeOps::new();
+    fake.add_client_mount("/cvmfs/cms.cern.ch", "cms.cern.ch");
+    fake.add_client_mount("/cvmfs/cms.cern.ch/sft", "sft.cern.ch");
+    assert_eq!(
+        fake.umount(Path::new("/cvmfs/cms.cern.ch"), MntFlags::empty()),
+        Err(Errno::EBUSY)
+    );
+    assert!(fake.mount_at("/cvmfs/cms.cern.ch/sft").is_some());
+}
+
+#[test]
+fn nested_targets_unmount_children_first_without_lazy_fallback() {
+    let fake = Arc::new(FakeOps::new());
+    fake.add_dir("/srv/snap/cms.cern.ch");
+    fake.add_dir("/srv/snap/sft.cern.ch");
+    let mut targets = std::collections::BTreeMap::new();
+    targets.insert(
+        cvmfs_core::Fqrn::parse("sft.cern.ch").unwrap(),
+        p("/cvmfs/cms.cern.ch/sft"),
+    );
+    let nested = plan(
+        "cms sft",
+        Backend::Snapshot {
+            source_dir: p("/srv/snap"),
+        },
+        &PlanOptions {
+            targets,
+            ..PlanOptions::default()
+        },
+    );
+    let engine = engine(&fake, snapshot_backend(), options());
+    assert_eq!(engine.mount(&nested).status(), Status::Complete);
+    let report = engine.unmount(&nested);
+    assert_eq!(report.status(), Status::Complete, "{report:#?}");
+    assert_eq!(
+        umount_calls(&fake),
+        [
+            (p("/cvmfs/cms.cern.ch/sft"), false),
+            (p("/cvmfs/cms.cern.ch"), false)
+        ],
+        "the child first, and no busy parent detached lazily"
+    );
+}
+
+#[test]
+fn a_helper_plan_unmounts_the_configuration_repository_last() {
+    let fake = Arc::new(FakeOps::new());
+    let helper = plan("cms sft", Backend::Cvmfs2Helper, &PlanOptions::default());
+    for target in helper.entries().iter().map(|e| e.target().to_owned()) {
+        let name = target.file_name().unwrap().to_string_lossy().into_owned();
+        fake.add_client_mount(&target, &name);
+    }
+    let engine = engine(&fake, HelperBackend::default(), options());
+    let report = engine.unmount(&helper);
+    assert_eq!(report.status(), Status::Complete, "{report:#?}");
+    let order: Vec<PathBuf> = umount_calls(&fake).into_iter().map(|(t, _)| t).collect();
+    assert_eq!(
+        order,
+        [
+            p("/cvmfs/sft.cern.ch"),
+            p("/cvmfs/cms.cern.ch"),
+            p("/cvmfs/cvmfs-config.cern.ch")
+        ]
     );
 }

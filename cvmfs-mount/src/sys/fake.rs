@@ -142,6 +142,9 @@ pub struct FakeResponse {
     pub stderr: String,
     /// Whether a healthy client mount appears at the target.
     pub mounts: bool,
+    /// The repository the new mount answers as, when not the requested one (a server
+    /// that mounts the wrong repository: verification fails).
+    pub answers_as: Option<String>,
 }
 
 impl FakeResponse {
@@ -152,6 +155,7 @@ impl FakeResponse {
             stdout: "CernVM-FS: mounted cvmfs".to_owned(),
             stderr: String::new(),
             mounts: true,
+            answers_as: None,
         }
     }
 
@@ -162,6 +166,7 @@ impl FakeResponse {
             stdout: String::new(),
             stderr: stderr.to_owned(),
             mounts: false,
+            answers_as: None,
         }
     }
 }
@@ -175,6 +180,7 @@ struct State {
     log: Vec<FakeCall>,
     counts: HashMap<Op, usize>,
     failures: HashMap<(Op, usize), Errno>,
+    failures_at: Vec<(Op, PathBuf, MsFlags, Errno)>,
     responses: HashMap<String, Vec<FakeResponse>>,
     next_id: u32,
     next_peer: u32,
@@ -314,6 +320,16 @@ impl FakeOps {
         }
     }
 
+    /// Makes the first call of `op` at `target` whose flags include `flags` fail with
+    /// `errno` (for `mount`, a step: bind, propagation, read-only remount; other
+    /// operations ignore `flags`). Unlike [`FakeOps::fail_nth`] this does not depend on
+    /// the order in which parallel entries run.
+    pub fn fail_at(&self, op: Op, target: impl AsRef<Path>, flags: MsFlags, errno: Errno) {
+        self.lock()
+            .failures_at
+            .push((op, target.as_ref().to_owned(), flags, errno));
+    }
+
     /// Makes the `nth` (1-based) call of `op` fail with `errno`.
     pub fn fail_nth(&self, op: Op, nth: usize, errno: Errno) {
         self.lock().failures.insert((op, nth), errno);
@@ -347,6 +363,23 @@ impl FakeOps {
     }
 
     /// Counts the call and returns an injected failure, if any.
+    /// Like [`FakeOps::enter`], and fails the call if [`FakeOps::fail_at`] asked for it.
+    fn enter_at(
+        &self,
+        op: Op,
+        target: &Path,
+        flags: MsFlags,
+    ) -> Result<MutexGuard<'_, State>, Errno> {
+        let mut state = self.enter(op)?;
+        let found = state.failures_at.iter().position(|(o, t, f, _)| {
+            *o == op && t == target && (op != Op::Mount || flags.contains(*f))
+        });
+        match found {
+            Some(index) => Err(state.failures_at.remove(index).3),
+            None => Ok(state),
+        }
+    }
+
     fn enter(&self, op: Op) -> Result<MutexGuard<'_, State>, Errno> {
         let mut state = self.lock();
         let count = state.counts.entry(op).or_insert(0);
@@ -437,7 +470,7 @@ impl MountOps for FakeOps {
         flags: MsFlags,
         _data: Option<&str>,
     ) -> Result<(), Errno> {
-        let mut state = self.enter(Op::Mount)?;
+        let mut state = self.enter_at(Op::Mount, target, flags)?;
         state.log.push(FakeCall::Mount {
             source: source.map(Path::to_owned),
             target: target.to_owned(),
@@ -540,12 +573,22 @@ impl MountOps for FakeOps {
     }
 
     fn umount(&self, target: &Path, flags: MntFlags) -> Result<(), Errno> {
-        let mut state = self.enter(Op::Umount)?;
+        let mut state = self.enter_at(Op::Umount, target, MsFlags::empty())?;
         state.log.push(FakeCall::Umount {
             target: target.to_owned(),
             flags,
         });
         let index = visible_index(&state, target).ok_or(Errno::EINVAL)?;
+        let busy = state.mounts.iter().any(|m| {
+            m.target != state.mounts[index].target
+                && m.target.starts_with(&state.mounts[index].target)
+                && m.id > state.mounts[index].id
+        });
+        if busy && !flags.contains(MntFlags::MNT_DETACH) {
+            // The kernel: a mount with mounts below it is busy; only a lazy unmount
+            // takes the whole subtree.
+            return Err(Errno::EBUSY);
+        }
         let removed = state.mounts.remove(index);
         if flags.contains(MntFlags::MNT_DETACH) {
             // A lazy unmount detaches the whole subtree.
@@ -559,7 +602,7 @@ impl MountOps for FakeOps {
     }
 
     fn mkdir(&self, path: &Path) -> Result<(), Errno> {
-        let mut state = self.enter(Op::Mkdir)?;
+        let mut state = self.enter_at(Op::Mkdir, path, MsFlags::empty())?;
         state.log.push(FakeCall::Mkdir(path.to_owned()));
         if state.symlinks.contains(path) || is_dir(&state, path) {
             return Err(Errno::EEXIST);
@@ -739,7 +782,7 @@ impl MountOps for FakeOps {
             });
         }
         if let (Some(fqrn), Some(target)) = (value("--fqrn"), value("--target")) {
-            self.add_client_mount(&target, &fqrn);
+            self.add_client_mount(&target, response.answers_as.as_deref().unwrap_or(&fqrn));
         }
         Ok(ServerStart::Ready { pid: 4242 })
     }
