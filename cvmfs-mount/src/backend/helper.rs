@@ -325,6 +325,113 @@ mod tests {
         assert!(message.contains("exit 32"), "{message}");
     }
 
+    /// What the classification must make of each upstream result.
+    #[derive(Debug, PartialEq)]
+    enum Verdict {
+        Mounted,
+        AlreadyMounted,
+        Check,
+        Client(Option<u8>),
+        TimedOut,
+        Unexpected,
+    }
+
+    fn verdict(result: Result<Vec<Note>, MountError>) -> Verdict {
+        match result {
+            Ok(notes) if notes.is_empty() => Verdict::Mounted,
+            Ok(_) => Verdict::AlreadyMounted,
+            Err(MountError::HelperCheckFailed { .. }) => Verdict::Check,
+            Err(MountError::ClientFailed { code, .. }) => Verdict::Client(code),
+            Err(MountError::HelperTimedOut { .. }) => Verdict::TimedOut,
+            Err(_) => Verdict::Unexpected,
+        }
+    }
+
+    /// The upstream helper's exit codes and messages (`src/bin/mount-helper-facts.md`),
+    /// fed to the product's classification, not to the stand-in.
+    #[test]
+    fn upstream_results_are_classified_by_exit_code_and_refined_by_message() {
+        let table: &[(Option<i32>, &str, Verdict)] = &[
+            (Some(0), "", Verdict::Mounted),
+            (Some(1), "Invalid repository: a@b", Verdict::Check),
+            (Some(1), "CVMFS_USER required", Verdict::Check),
+            (Some(1), "Fuse not loaded", Verdict::Check),
+            (
+                Some(1),
+                "Not allowed to mount cms.cern.ch, add it to CVMFS_REPOSITORIES",
+                Verdict::Check,
+            ),
+            (Some(1), "CVMFS_HTTP_PROXY required", Verdict::Check),
+            (
+                Some(1),
+                "Failed to find user cvmfs in passwd database",
+                Verdict::Check,
+            ),
+            (
+                Some(1),
+                "Failed to locate the cvmfs2 binary",
+                Verdict::Check,
+            ),
+            (
+                Some(1),
+                "Repository cms.cern.ch is not mounted",
+                Verdict::Check,
+            ),
+            (
+                Some(1),
+                "Repository cms.cern.ch is already mounted on /cvmfs/cms.cern.ch",
+                Verdict::AlreadyMounted,
+            ),
+            (
+                Some(32),
+                "Failed to initialize root file catalog (16 - file catalog failure)",
+                Verdict::Client(Some(16)),
+            ),
+            (
+                Some(32),
+                "Failed to initialize root file catalog (1",
+                Verdict::Client(None),
+            ),
+            (
+                Some(32),
+                "Failed to initialize root file catalog (16 - file catalog failure",
+                Verdict::Client(None),
+            ),
+            (
+                Some(32),
+                "revision blacklisted (25 - revision blacklisted)",
+                Verdict::Client(Some(25)),
+            ),
+            (
+                Some(32),
+                "unknown (26 - not a loader code)",
+                Verdict::Client(None),
+            ),
+            (
+                Some(32),
+                "Failed to grab mountpoint /cvmfs/cms.cern.ch (30)",
+                Verdict::Client(None),
+            ),
+            (
+                Some(32),
+                "Failed to set maximum number of open files, insufficient permissions",
+                Verdict::Client(None),
+            ),
+            (Some(32), "F", Verdict::Client(None)),
+            (Some(32), "", Verdict::Client(None)),
+            (None, "", Verdict::TimedOut),
+            (Some(2), "usage", Verdict::Unexpected),
+            (Some(127), "mount.cvmfs: not found", Verdict::Unexpected),
+        ];
+        for (code, stderr, expected) in table {
+            assert_eq!(
+                &verdict(run(*code, stderr)),
+                expected,
+                "exit {code:?}, {stderr:?}"
+            );
+        }
+    }
+
     #[test]
     fn requirements_name_the_real_clients_failures() {
         let facts = HostFacts {

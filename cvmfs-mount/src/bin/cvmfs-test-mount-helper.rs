@@ -189,10 +189,11 @@ fn main() -> ExitCode {
             false,
         );
     }
+    // Strict mount allows the listed repositories and the configuration repository.
     let listed = config.get("CVMFS_REPOSITORIES").is_some_and(|list| {
         list.split(',')
             .any(|r| r.trim() == fqrn.as_str() || r.trim() == fqrn.org())
-    });
+    }) || config.get("CVMFS_CONFIG_REPOSITORY") == Some(fqrn.as_str());
     if switch("CVMFS_STRICT_MOUNT") && !listed {
         return fail(
             1,
@@ -200,11 +201,21 @@ fn main() -> ExitCode {
             false,
         );
     }
+    let program = server_program(&config);
+    if !program.is_file() {
+        return fail(1, "Failed to locate the cvmfs2 binary", false);
+    }
     let ops = LinuxOps;
-    if let Some(mounted_on) = already_mounted(&ops, &fqrn) {
-        if args.options.iter().any(|o| o == "remount") {
-            return ExitCode::SUCCESS;
-        }
+    let remount = args.options.iter().any(|o| o == "remount");
+    let mounted_on = already_mounted(&ops, &fqrn);
+    if remount {
+        // A remount only pretends to act on a mounted repository; there is none here.
+        return match mounted_on {
+            Some(_) => ExitCode::SUCCESS,
+            None => fail(1, &format!("Repository {fqrn} is not mounted"), false),
+        };
+    }
+    if let Some(mounted_on) = mounted_on {
         return fail(
             1,
             &format!(
@@ -281,7 +292,7 @@ fn main() -> ExitCode {
         }
     }
     let spawn = ServerSpawn {
-        program: server_program(&config),
+        program,
         args: server.to_args(),
         ready_timeout: Duration::from_secs(30),
     };
@@ -303,10 +314,6 @@ fn main() -> ExitCode {
             "failed to mount file system (4 - failed to mount)",
             truncate,
         ),
-        Err(err) => fail(
-            32,
-            &format!("Failed to locate the cvmfs2 binary ({err})"),
-            truncate,
-        ),
+        Err(err) => fail(32, &format!("{err}\nfailed to mount file system"), truncate),
     }
 }

@@ -170,6 +170,38 @@ pub fn failure_classes() -> TestResult {
             .contains("Not allowed to mount cms.cern.ch, add it to CVMFS_REPOSITORIES"),
         "{err}"
     );
+    // As upstream: strict mount allows the configuration repository.
+    let strict_config = backend(
+        &sandbox,
+        &helper_with(
+            &sandbox,
+            "strict-config",
+            "CVMFS_STRICT_MOUNT=yes\nCVMFS_REPOSITORIES=sft.cern.ch\n",
+        ),
+    );
+    // The client reads CVMFS_CONFIG_REPOSITORY from default.conf and default.d only.
+    fs::create_dir_all(sandbox.path("etc-strict-config/default.d"))?;
+    fs::write(
+        sandbox.path("etc-strict-config/default.d/50-config.conf"),
+        "CVMFS_CONFIG_REPOSITORY=cms.cern.ch\n",
+    )?;
+    mount_one(&strict_config, "cms.cern.ch", &mp("d2"))?;
+    nix::mount::umount2(&mp("d2"), nix::mount::MntFlags::MNT_DETACH)?;
+
+    // As upstream: a missing client binary is a check failure (exit 1).
+    let no_client = backend(
+        &sandbox,
+        &helper_with(
+            &sandbox,
+            "no-client",
+            "CVMFS_TEST_SERVER=/nonexistent/cvmfs2\n",
+        ),
+    );
+    let err = mount_one(&no_client, "cms.cern.ch", &mp("d3")).unwrap_err();
+    assert!(
+        matches!(&err, MountError::HelperCheckFailed { message, .. } if message == "Failed to locate the cvmfs2 binary"),
+        "{err}"
+    );
 
     mount_one(&plain, "cms.cern.ch", &mp("e"))?;
     let notes = mount_one(&plain, "cms.cern.ch", &mp("f"))?;
@@ -245,6 +277,12 @@ pub fn program_messages_and_exit_codes() -> TestResult {
     );
     let (code, _, _) = run(&wrapper, &["cms", mp_text, "-o", "remount"]);
     assert_eq!(code, Some(0));
+    // As upstream: a remount of a repository that is not mounted is refused (exit 1).
+    let other = sandbox.path("cvmfs/sft.cern.ch");
+    fs::create_dir_all(&other)?;
+    let (code, _, stderr) = run(&wrapper, &["sft", other.to_str().unwrap(), "-o", "remount"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(sandbox.seen(&other).is_none());
 
     // Kill the server: the mountpoint is dead, and the helper cannot grab it.
     let pid = server_pid(&mp);
