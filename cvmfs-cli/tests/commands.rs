@@ -184,8 +184,23 @@ fn doctor_ranks_all_four_backends() {
             .iter()
             .all(|r| !r["reason"].as_str().unwrap().is_empty())
     );
-    let works = ranked.iter().any(|r| r["works"] == true);
-    assert_eq!(output.status.code(), Some(if works { 0 } else { 4 }));
+    // The expectation comes from the host itself, not from the output under test: with
+    // a usable /dev/fuse and root, the snapshot backend works and doctor exits 0.
+    let fuse_usable = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/fuse")
+        .is_ok();
+    let root = nix::unistd::geteuid().is_root();
+    let snapshot = ranked.iter().find(|r| r["backend"] == "snapshot").unwrap();
+    assert_eq!(snapshot["works"], fuse_usable && root, "{snapshot}");
+    if fuse_usable && root {
+        assert_eq!(output.status.code(), Some(0));
+        assert_eq!(
+            ranked[0]["backend"], "snapshot",
+            "nothing else works without /cvmfs"
+        );
+    }
     cli()
         .args(["doctor", "--root", "/nonexistent-cvmfs-root"])
         .assert()

@@ -563,7 +563,8 @@ mod tests {
     }
 
     proptest! {
-        /// Any value survives a round trip through a POSIX shell's word splitting.
+        /// Any value survives a round trip through a real POSIX shell's word splitting:
+        /// `sh` prints each word of the rendered line NUL-terminated.
         #[test]
         fn shell_lines_round_trip(command in proptest::collection::vec("[^\\x00]{0,20}", 0..5), mounts in "[^\\x00]{0,30}") {
             let mut r = request(Runtime::Podman, Provision::InContainer);
@@ -572,7 +573,19 @@ mod tests {
             let rendered = render(&r).unwrap();
             let Rendered::Argv(words) = &rendered else { panic!() };
             let line = rendered.to_shell_line();
-            prop_assert_eq!(shlex::split(&line).unwrap(), words.clone());
+            let output = std::process::Command::new("/bin/sh")
+                .arg("-c")
+                .arg(format!("printf '%s\\0' {line}"))
+                .output()
+                .unwrap();
+            prop_assert!(output.status.success(), "{line}");
+            let split: Vec<String> = output
+                .stdout
+                .split(|b| *b == 0)
+                .map(|w| String::from_utf8_lossy(w).into_owned())
+                .collect();
+            // printf terminates every word with NUL: the text after the last is empty.
+            prop_assert_eq!(&split[..split.len() - 1], words.as_slice());
         }
     }
 }

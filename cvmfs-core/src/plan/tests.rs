@@ -334,10 +334,24 @@ proptest! {
         {
             options.targets.insert(child.clone(), PathBuf::from(&root).join(first.as_str()).join("inner"));
         }
-        let Ok(plan) = MountPlan::build(&selection, &catalog, backend.clone(), &options) else {
-            // Only refusal: target overrides with a whole-root backend.
-            prop_assert!(!options.targets.is_empty());
-            return Ok(());
+        let plan = match MountPlan::build(&selection, &catalog, backend.clone(), &options) {
+            Ok(plan) => plan,
+            // The only refusal: target overrides with a backend that binds the whole
+            // root (the automounter always does; host-bind does for `all` and on request).
+            Err(PlanError::InvalidOptions { problems }) => {
+                let whole_root = matches!(backend, Backend::AutomounterSlave { .. } | Backend::HostBind { .. });
+                prop_assert!(whole_root && !options.targets.is_empty(), "{problems:?}");
+                prop_assert!(
+                    !problems.is_empty()
+                        && problems.iter().all(|p| matches!(p, PlanProblem::OverrideWithWholeRoot { .. })),
+                    "{problems:?}"
+                );
+                return Ok(());
+            }
+            Err(other) => {
+                prop_assert!(false, "unexpected refusal: {other}");
+                return Ok(());
+            }
         };
         prop_assert!(plan.validate().is_ok());
         let mut targets = HashSet::new();

@@ -110,7 +110,7 @@ fn main() {
             repair::watch_loop_recovers_a_crash,
         ),
         (
-            "probe_latency_of_nine_healthy_repositories",
+            "nine_healthy_repositories_probe_healthy_well_within_the_timeout",
             repair::probe_latency_of_nine_repositories,
         ),
         (

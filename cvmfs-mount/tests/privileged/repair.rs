@@ -185,6 +185,13 @@ pub fn probe_latency_of_nine_repositories() -> TestResult {
     }
     let mut sorted = times.clone();
     sorted.sort();
+    // A generous bound (a probe is about a millisecond here; the figures themselves are
+    // measured in benches/): a probe that waited for a timeout would take 1.5 s.
+    assert!(
+        sorted[sorted.len() / 2] < Duration::from_millis(300),
+        "median probe {:?}",
+        sorted[sorted.len() / 2]
+    );
     println!(
         "probe of 9 healthy snapshot repositories: median {:?}, p90 {:?}, max {:?}",
         sorted[sorted.len() / 2],
