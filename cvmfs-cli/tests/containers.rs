@@ -71,7 +71,8 @@ for i in $(seq 100); do podman "${RUNTIME[@]}" logs $PUB_NAME 2>&1 | grep -q pub
 run_from_args aperloff/cms-cvmfs-docker:latest --backend automounter-slave --shared-dir $D/shared-mounts/cvmfs --mounts cms -- \
     sh -c 'cat /cvmfs/cms.cern.ch/README; for i in $(seq 100); do [ -e /cvmfs/sft.cern.ch/README ] && break; sleep 0.1; done; cat /cvmfs/sft.cern.ch/README' > $D/consumer.out 2>&1 &
 consumer=$!
-sleep 1
+# The consumer has started when it has read cms; only then is sft published.
+for i in $(seq 200); do grep -q "this is cms" $D/consumer.out 2>/dev/null && break; sleep 0.1; done
 podman "${RUNTIME[@]}" exec $PUB_NAME /usr/bin/cvmfs-cli mount --mounts sft --source /snap --root /cvmfsmounts/cvmfs
 set +e; wait $consumer; echo "consumer-exit=$?"; set -e
 sed 's/^/consumer: /' $D/consumer.out

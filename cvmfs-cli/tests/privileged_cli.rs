@@ -31,7 +31,9 @@ echo "== mount"; eval "$CLI mount $opts"
 echo "== read"; cat $D/cvmfs/cms.cern.ch/README
 echo "== check"; eval "$CLI check $opts"
 pid=$(eval "$CLI check $opts --json" | grep -o '"pid": [0-9]*' | head -n 1 | grep -o '[0-9]*')
-kill -9 "$pid"; sleep 0.2
+kill -9 "$pid"
+# Wait for the state, not a guessed time: the mount answers "not connected" once dead.
+for i in $(seq 100); do case "$(stat $D/cvmfs/cms.cern.ch 2>&1 || true)" in *"not connected"*) break;; esac; sleep 0.05; done
 echo "== check after crash"; set +e; eval "$CLI check $opts"; echo "check-status=$?"; set -e
 echo "== repair"; eval "$CLI repair $opts"
 echo "== check after repair"; eval "$CLI check $opts"
@@ -140,9 +142,10 @@ echo "run-exit=$?"
 grep cmsusr $D/etc/passwd $D/etc/group
 stat -c 'owner %u:%g %n' $D/home/cmsusr/sub/file $D/hostfile
 echo "== signal"
-MY_UID=4242 MY_GID=4343 $CLI entrypoint $opts -- sh -c 'trap "echo got-term; exit 42" TERM; while :; do sleep 0.1; done' > $D/sig.out 2>&1 &
+MY_UID=4242 MY_GID=4343 $CLI entrypoint $opts -- sh -c 'trap "echo got-term; exit 42" TERM; echo trap-ready; while :; do sleep 0.1; done' > $D/sig.out 2>&1 &
 pid=$!
-for i in $(seq 50); do grep -q "Checking CVMFS" $D/sig.out && break; sleep 0.1; done; sleep 0.3
+# The command says when its trap is set: then the signal is sent.
+for i in $(seq 100); do grep -q trap-ready $D/sig.out && break; sleep 0.1; done
 kill -TERM $pid; wait $pid; echo "signal-exit=$?"
 grep got-term $D/sig.out
 umount -R -l $D/cvmfs 2>/dev/null || true
@@ -197,7 +200,11 @@ mkdir -p $D/snap/cms.cern.ch
 opts="--mounts cms --source $D/snap --root $D/cvmfs --probe-timeout-ms 500"
 eval "$CLI mount $opts" > /dev/null
 pid=$(eval "$CLI check $opts --json" | grep -o '"pid": [0-9]*' | grep -o '[0-9]*$')
-kill -USR1 "$pid"; sleep 0.1
+kill -USR1 "$pid"
+# Wait until the server really hangs: a check with a short timeout exits 4 (hung).
+# (A stat would not do: the kernel answers it from its attribute cache.)
+hung() {{ rc=0; $CLI check --mounts cms --source $D/snap --root $D/cvmfs --probe-timeout-ms 200 > /dev/null 2>&1 || rc=$?; [ $rc -eq 4 ]; }}
+for i in $(seq 50); do hung && break; done
 # The process must end, not only print: timeout would answer 124 if it did not.
 set +e; timeout 20 $CLI check $opts; echo "check-status=$?"; set -e
 eval "$CLI repair $opts"

@@ -290,7 +290,9 @@ pub fn program_messages_and_exit_codes() -> TestResult {
         nix::unistd::Pid::from_raw(pid),
         nix::sys::signal::Signal::SIGKILL,
     )?;
-    std::thread::sleep(Duration::from_millis(100));
+    crate::sandbox::wait_until("the mount is dead", Duration::from_secs(5), || {
+        crate::sandbox::is_dead(&mp)
+    });
     let (code, _, stderr) = run(&wrapper, &["cms.cern.ch", mp_text]);
     assert_eq!(
         (code, stderr.trim()),

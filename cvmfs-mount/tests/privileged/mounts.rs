@@ -146,8 +146,11 @@ pub fn automounter_scenario() -> TestResult {
     // The automounter mounts cms only after the consumer has bound the directory.
     let publisher = {
         let (snaps, publish) = (snaps.clone(), publish.clone());
+        let consumer = sandbox.path("consumer/cvmfs");
         std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(300));
+            crate::sandbox::wait_until("the consumer's bind", Duration::from_secs(10), || {
+                consumer_bound(&consumer)
+            });
             serve(
                 &snaps.join("cms.cern.ch"),
                 &publish.join("cvmfs/cms.cern.ch"),
@@ -359,4 +362,16 @@ pub fn unmount_removes_only_the_plans_mounts() -> TestResult {
     assert!(sandbox.seen(&sandbox.path("cvmfs/other")).is_some());
     assert!(sandbox.seen(&sandbox.path("cvmfs/cms.cern.ch")).is_none());
     Ok(())
+}
+
+/// Whether something is mounted at `path` (read on the calling thread's table).
+fn consumer_bound(path: &std::path::Path) -> bool {
+    let text = std::fs::read("/proc/thread-self/mountinfo").unwrap_or_default();
+    cvmfs_core::MountTable::parse(&text).is_ok_and(|table| {
+        use std::os::unix::ffi::OsStrExt;
+        table
+            .mounts()
+            .iter()
+            .any(|m| &*m.mount_point == path.as_os_str().as_bytes())
+    })
 }

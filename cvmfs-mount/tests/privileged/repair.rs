@@ -12,7 +12,7 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
 use crate::TestResult;
-use crate::sandbox::Sandbox;
+use crate::sandbox::{Sandbox, is_dead, wait_until};
 
 fn pid_of(engine: &Engine, target: &Path, fqrn: &str) -> u32 {
     let expect = Expectation::Repository {
@@ -28,6 +28,13 @@ fn pid_of(engine: &Engine, target: &Path, fqrn: &str) -> u32 {
             target.display()
         ),
     }
+}
+
+/// Whether the repository at `target` does not answer within 100 ms.
+fn hangs(engine: &Engine, target: &Path) -> bool {
+    let expect = Expectation::Mountpoint;
+    cvmfs_mount::probe::probe_one(engine.ops(), target, expect, Duration::from_millis(100))
+        .is_ok_and(|r| matches!(r.health, Health::Hung { .. }))
 }
 
 fn signal(pid: u32, signal: Signal) {
@@ -57,7 +64,11 @@ pub fn killed_server_is_dead_then_repaired() -> TestResult {
     let cms = sandbox.path("cvmfs/cms.cern.ch");
     let old = pid_of(&engine, &cms, "cms.cern.ch");
     signal(old, Signal::SIGKILL);
-    thread::sleep(Duration::from_millis(100));
+    wait_until(
+        "the killed server's mount is dead",
+        Duration::from_secs(5),
+        || is_dead(&cms),
+    );
     let probes = engine.probe(&plan)?;
     assert!(
         matches!(&probes[0].health, Health::Dead { error } if error.contains("not connected")),
@@ -87,7 +98,9 @@ pub fn hung_server_probe_times_out_then_repaired() -> TestResult {
     let cms = sandbox.path("cvmfs/cms.cern.ch");
     let old = pid_of(&engine, &cms, "cms.cern.ch");
     signal(old, Signal::SIGUSR1);
-    thread::sleep(Duration::from_millis(50));
+    wait_until("the server hangs", Duration::from_secs(5), || {
+        hangs(&engine, &cms)
+    });
     let started = Instant::now();
     let probes = engine.probe(&plan)?;
     let took = started.elapsed();
@@ -206,9 +219,11 @@ pub fn io_errors_make_a_degraded_repository() -> TestResult {
     let (plan, engine) = mounted(&sandbox, &["cms.cern.ch"], "cms");
     let cms = sandbox.path("cvmfs/cms.cern.ch");
     signal(pid_of(&engine, &cms, "cms.cern.ch"), Signal::SIGUSR2);
-    thread::sleep(Duration::from_millis(50));
-    let err = std::fs::read(cms.join("sub/data.txt")).unwrap_err();
-    assert_eq!(err.raw_os_error(), Some(nix::libc::EIO));
+    // Each new open reads through the server (the kernel caches no file content here).
+    wait_until("reads fail with EIO", Duration::from_secs(5), || {
+        std::fs::read(cms.join("sub/data.txt"))
+            .is_err_and(|e| e.raw_os_error() == Some(nix::libc::EIO))
+    });
     let probes = engine.probe(&plan)?;
     assert!(
         matches!(probes[0].health, Health::Degraded { io_errors, .. } if io_errors >= 1),

@@ -165,3 +165,21 @@ pub fn settings_for(dir: &Path, helper: Option<&Path>) -> BackendSettings {
         snapshot: SnapshotSettings::new(SERVER),
     }
 }
+
+/// Waits until `ready` holds, checking every 10 ms; panics naming `what` after `limit`.
+/// Tests wait for a state this way instead of sleeping for a guessed time.
+pub fn wait_until(what: &str, limit: Duration, mut ready: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + limit;
+    while !ready() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what}: not reached within {limit:?}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Whether the mount at `path` answers with "not connected" (its server is gone).
+pub fn is_dead(path: &Path) -> bool {
+    std::fs::metadata(path).is_err_and(|e| e.raw_os_error() == Some(nix::libc::ENOTCONN))
+}
