@@ -197,6 +197,10 @@ pub struct EngineArgs {
     /// Mount over directories that hold files (hiding them).
     #[arg(long)]
     pub allow_non_empty: bool,
+    /// snapshot: each server waits this long before mounting (a slow mount, for testing
+    /// what happens meanwhile; the snapshot backend is itself a test stand-in).
+    #[arg(long, value_name = "MS", default_value_t = 0, hide = true)]
+    pub snapshot_mount_delay_ms: u64,
 }
 
 /// Arguments of `mount`, `umount`, `check` and `repair`.

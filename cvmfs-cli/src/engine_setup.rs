@@ -53,7 +53,17 @@ fn engine_inner(plan: &MountPlan, args: &EngineArgs, show_progress: bool) -> Eng
             config_dir: args.config_dir.clone(),
             write_default_local: args.write_default_local.then(ClientProfile::cms),
         },
-        snapshot: snapshot_settings(),
+        snapshot: {
+            let mut snapshot = snapshot_settings();
+            if args.snapshot_mount_delay_ms > 0 {
+                snapshot.extra_args = vec![
+                    "--mount-delay-ms".into(),
+                    args.snapshot_mount_delay_ms.to_string().into(),
+                ];
+                snapshot.ready_timeout += Duration::from_millis(args.snapshot_mount_delay_ms);
+            }
+            snapshot
+        },
     };
     let options = EngineOptions {
         probe_timeout: Duration::from_millis(args.probe_timeout_ms),

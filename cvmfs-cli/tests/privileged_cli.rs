@@ -222,3 +222,95 @@ eval "$CLI umount $opts" > /dev/null
         ],
     );
 }
+
+#[test]
+fn exec_forwards_int_and_hup_and_a_stop_while_mounting_leaves_nothing() {
+    if !privileged() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display();
+    let script = format!(
+        r#"
+D={d}
+for r in cms.cern.ch sft.cern.ch; do mkdir -p $D/snap/$r; echo "this is $r" > $D/snap/$r/README; done
+opts="--mounts cms --source $D/snap --root $D/cvmfs"
+ready() {{ for i in $(seq 100); do grep -q ready $1 && return 0; sleep 0.05; done; return 1; }}
+cmd='trap "echo got-int; exit 7" INT; trap "echo got-hup; exit 8" HUP; echo ready; while :; do sleep 0.05; done'
+for signal in INT HUP; do
+    $CLI exec $opts -- sh -c "$cmd" > $D/$signal.out 2>&1 &
+    pid=$!
+    ready $D/$signal.out
+    kill -$signal $pid
+    rc=0; wait $pid || rc=$?
+    echo "$signal: exit=$rc $(grep got- $D/$signal.out)"
+done
+echo "== stop while mounting"
+$CLI exec --mounts 'cms sft' --source $D/snap --root $D/slow --snapshot-mount-delay-ms 1500 -- echo command-ran > $D/stop.out 2>&1 &
+pid=$!
+# Mounting has started when a snapshot server runs for this directory.
+for i in $(seq 100); do pgrep -f "serve --source $D/snap" > /dev/null && break; sleep 0.02; done
+kill -INT $pid
+rc=0; wait $pid || rc=$?
+echo "stop: exit=$rc"
+cat $D/stop.out
+echo "mounts left: $(grep -c " $D/slow" /proc/self/mountinfo || true)"
+for i in $(seq 100); do pgrep -f "serve --source $D/snap" > /dev/null || break; sleep 0.05; done
+echo "servers left: $(pgrep -fc "serve --source $D/snap" || true)"
+"#
+    );
+    let (stdout, _) = assert_printed(
+        in_namespace(&script, &[]),
+        &[
+            "INT: exit=7 got-int",
+            "HUP: exit=8 got-hup",
+            "stop: exit=130",
+            "stopped by SIGINT while mounting; the command is not run",
+            "mounts left: 0",
+            "servers left: 0",
+        ],
+    );
+    assert!(!stdout.contains("command-ran"), "{stdout}");
+}
+
+#[test]
+fn entrypoint_as_pid_1_forwards_int_and_hup_and_reaps_orphans() {
+    if !privileged() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display();
+    let script = format!(
+        r#"
+D={d}
+chmod 755 $D
+mkdir -p $D/etc $D/home/cmsusr
+printf 'root:x:0:0:root:/root:/bin/sh\ncmsusr:x:1000:1000::%s/home/cmsusr:/bin/sh\n' $D > $D/etc/passwd
+printf 'root:x:0:\ncmsusr:x:1000:\n' > $D/etc/group
+opts="--mounts none --backend cvmfs2-helper --etc $D/etc"
+ready() {{ for i in $(seq 100); do grep -q ready $1 && return 0; sleep 0.05; done; return 1; }}
+cmd='trap "echo got-int; exit 7" INT; trap "echo got-hup; exit 8" HUP; echo ready; while :; do sleep 0.05; done'
+for signal in INT HUP; do
+    # A PID namespace of its own: the entrypoint is PID 1 there, as in a container.
+    MY_UID=4242 MY_GID=4343 unshare --pid --fork $CLI entrypoint $opts -- sh -c "$cmd" > $D/$signal.out 2>&1 &
+    pid=$!
+    ready $D/$signal.out
+    kill -$signal $(pgrep -P $(pgrep -P $pid))
+    rc=0; wait $pid || rc=$?
+    echo "$signal: exit=$rc $(grep got- $D/$signal.out)"
+done
+echo "== orphan"
+# The command leaves an orphan that ends at once; PID 1 must reap it.
+MY_UID=4242 MY_GID=4343 unshare --pid --fork --mount-proc $CLI entrypoint $opts -- sh -c '
+    sh -c "sleep 0.1 &"
+    sleep 0.5
+    zombies=0
+    for status in /proc/[0-9]*/status; do grep -q "^State:.*Z" $status 2>/dev/null && zombies=$((zombies + 1)); done
+    echo "zombies=$zombies"'
+"#
+    );
+    assert_printed(
+        in_namespace(&script, &[]),
+        &["INT: exit=7 got-int", "HUP: exit=8 got-hup", "zombies=0"],
+    );
+}
