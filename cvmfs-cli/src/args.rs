@@ -475,7 +475,10 @@ pub struct SelectionArgs {
     /// `none`. Short names get the default domain.
     #[arg(long, env = "CVMFS_MOUNTS", value_name = "LIST")]
     pub mounts: Option<String>,
-    /// How repositories are provided.
+    /// How repositories are provided: `snapshot` serves local directories (--source)
+    /// through a FUSE stand-in that is not the CVMFS client; `cvmfs2-helper` mounts
+    /// through the installed client's mount helper; `host-bind` binds a host's /cvmfs;
+    /// `automounter-slave` consumes an automounter's shared directory.
     #[arg(long, value_parser = backend_kind(), default_value_t = BackendKind::Snapshot)]
     pub backend: BackendKind,
     /// Where repositories appear.

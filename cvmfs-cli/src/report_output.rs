@@ -59,9 +59,15 @@ pub fn print_report(report: &PlanReport, json: bool, out: &mut dyn Write) -> Res
         Operation::Unmount => "Unmounting",
         Operation::Repair => "Repairing",
     };
+    // The snapshot backend serves local directories: never worded as the client's mounts.
+    let what = if report.backend == cvmfs_core::BackendKind::Snapshot {
+        "the local snapshot"
+    } else {
+        "the filesystem"
+    };
     for entry in &report.entries {
         let mut line = format!(
-            "{verb} the filesystem \"{}\" ... {}",
+            "{verb} {what} \"{}\" ... {}",
             name(entry),
             word(entry.outcome)
         );
@@ -127,4 +133,48 @@ pub fn print_probes(
     out.write_all(text.as_bytes())
         .map_err(|source| CliError::WriteOutput { source })?;
     Ok(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cvmfs_core::BackendKind;
+    use cvmfs_core::plan::EntryRole;
+    use cvmfs_mount::{EntryReport, Operation};
+
+    fn report(backend: BackendKind) -> PlanReport {
+        PlanReport {
+            operation: Operation::Mount,
+            backend,
+            entries: vec![EntryReport {
+                target: "/cvmfs/cms.cern.ch".into(),
+                repository: cvmfs_core::Fqrn::parse("cms.cern.ch").ok(),
+                role: EntryRole::Repository,
+                outcome: Outcome::Mounted,
+                health_before: None,
+                actions: Vec::new(),
+                warnings: Vec::new(),
+                error: None,
+                elapsed_ms: 1,
+            }],
+        }
+    }
+
+    fn printed(backend: BackendKind) -> String {
+        let mut out = Vec::new();
+        print_report(&report(backend), false, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn snapshot_mounts_are_never_worded_as_the_clients() {
+        assert_eq!(
+            printed(BackendKind::Cvmfs2Helper),
+            "Mounting the filesystem \"cms.cern.ch\" ... DONE\n"
+        );
+        assert_eq!(
+            printed(BackendKind::Snapshot),
+            "Mounting the local snapshot \"cms.cern.ch\" ... DONE\n"
+        );
+    }
 }

@@ -101,7 +101,7 @@ fn containers_entrypoint_automounter_and_host_bind() {
             ],
         ),
         &[
-            "Mounting the filesystem \"cms.cern.ch\" ... DONE",
+            "Mounting the local snapshot \"cms.cern.ch\" ... DONE",
             "pid1=cvmfs-cli",
             "uid=4242 gid=4343 groups=4343",
             "CapPrm:\t0000000000000000",

@@ -178,6 +178,7 @@ impl Engine {
             }
             Err(err) => PlanReport {
                 operation: Operation::Mount,
+                backend: self.backend.kind(),
                 entries: plan
                     .entries()
                     .iter()
@@ -279,6 +280,7 @@ impl Engine {
         }
         PlanReport {
             operation,
+            backend: self.backend.kind(),
             entries: reports
                 .into_iter()
                 .zip(entries)
@@ -537,6 +539,7 @@ impl Engine {
         entries.reverse();
         PlanReport {
             operation: Operation::Unmount,
+            backend: self.backend.kind(),
             entries,
         }
     }

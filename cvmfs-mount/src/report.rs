@@ -155,6 +155,8 @@ pub enum Status {
 pub struct PlanReport {
     /// What was done.
     pub operation: Operation,
+    /// Which backend did it (the snapshot backend is a stand-in: reports say so).
+    pub backend: cvmfs_core::BackendKind,
     /// One report per entry, in plan order.
     pub entries: Vec<EntryReport>,
 }
