@@ -223,6 +223,11 @@ eval "$CLI umount $opts" > /dev/null
     );
 }
 
+/// Shell for the signal tests: `ready FILE` waits for the command's ready marker, and
+/// `$cmd` is a command that traps INT (exit 7) and HUP (exit 8) and says when it is ready.
+const SIGNAL_PROBE: &str = r#"ready() { for i in $(seq 100); do grep -q ready $1 && return 0; sleep 0.05; done; return 1; }
+cmd='trap "echo got-int; exit 7" INT; trap "echo got-hup; exit 8" HUP; echo ready; while :; do sleep 0.05; done'"#;
+
 #[test]
 fn exec_forwards_int_and_hup_and_a_stop_while_mounting_leaves_nothing() {
     if !privileged() {
@@ -235,8 +240,7 @@ fn exec_forwards_int_and_hup_and_a_stop_while_mounting_leaves_nothing() {
 D={d}
 for r in cms.cern.ch sft.cern.ch; do mkdir -p $D/snap/$r; echo "this is $r" > $D/snap/$r/README; done
 opts="--mounts cms --source $D/snap --root $D/cvmfs"
-ready() {{ for i in $(seq 100); do grep -q ready $1 && return 0; sleep 0.05; done; return 1; }}
-cmd='trap "echo got-int; exit 7" INT; trap "echo got-hup; exit 8" HUP; echo ready; while :; do sleep 0.05; done'
+{SIGNAL_PROBE}
 for signal in INT HUP; do
     $CLI exec $opts -- sh -c "$cmd" > $D/$signal.out 2>&1 &
     pid=$!
@@ -288,8 +292,7 @@ mkdir -p $D/etc $D/home/cmsusr
 printf 'root:x:0:0:root:/root:/bin/sh\ncmsusr:x:1000:1000::%s/home/cmsusr:/bin/sh\n' $D > $D/etc/passwd
 printf 'root:x:0:\ncmsusr:x:1000:\n' > $D/etc/group
 opts="--mounts none --backend cvmfs2-helper --etc $D/etc"
-ready() {{ for i in $(seq 100); do grep -q ready $1 && return 0; sleep 0.05; done; return 1; }}
-cmd='trap "echo got-int; exit 7" INT; trap "echo got-hup; exit 8" HUP; echo ready; while :; do sleep 0.05; done'
+{SIGNAL_PROBE}
 for signal in INT HUP; do
     # A PID namespace of its own: the entrypoint is PID 1 there, as in a container.
     MY_UID=4242 MY_GID=4343 unshare --pid --fork $CLI entrypoint $opts -- sh -c "$cmd" > $D/$signal.out 2>&1 &
