@@ -93,9 +93,11 @@ pub enum Command {
 
 const PLAN_EXAMPLES: &str = "\
 Examples:
-  cvmfs-cli plan --dry-run --mounts all --backend cvmfs2-helper
+  cvmfs-cli plan --dry-run --mounts cms
+  cvmfs-cli plan --mounts all --backend cvmfs2-helper
   CVMFS_MOUNTS='cms oasis' cvmfs-cli plan --backend snapshot --source ./snapshots --json
-  cvmfs-cli plan --mounts cms --backend host-bind --source /host/cvmfs --read-only --propagation rslave";
+  cvmfs-cli plan --mounts cms --backend host-bind --source /host/cvmfs \\
+      --read-only --propagation rslave";
 
 const MOUNT_EXAMPLES: &str = "\
 Examples:
@@ -105,7 +107,8 @@ Examples:
 
 const UMOUNT_EXAMPLES: &str = "\
 Examples:
-  cvmfs-cli umount --mounts cms --backend snapshot --source /srv/snapshots";
+  cvmfs-cli umount --mounts cms --backend snapshot
+  cvmfs-cli umount --mounts all --backend cvmfs2-helper";
 
 const CHECK_EXAMPLES: &str = "\
 Examples:
@@ -118,25 +121,30 @@ Examples:
 
 const WATCH_EXAMPLES: &str = "\
 Examples:
-  cvmfs-cli watch --mounts all --backend cvmfs2-helper --interval-ms 1000";
+  cvmfs-cli watch --mounts all --backend cvmfs2-helper --interval-ms 1000
+  cvmfs-cli watch --mounts cms --backend snapshot --source ./snapshots --rounds 3";
 
 const EXEC_EXAMPLES: &str = "\
 Examples:
   cvmfs-cli exec --mounts cms --backend cvmfs2-helper -- scram project CMSSW_13_0_0
-  cvmfs-cli exec --mounts cms --source ./snapshots -- ls /cvmfs/cms.cern.ch
+  cvmfs-cli exec --mounts cms --backend snapshot --source ./snapshots -- ls /cvmfs/cms.cern.ch
+  cvmfs-cli exec --dry-run --mounts 'cms sft' -- ./analysis.sh
   # In a Dockerfile (BuildKit, RUN --security=insecure):
   RUN --security=insecure cvmfs-cli exec --mounts cms -- ./build-with-cvmfs.sh";
 
 const ENTRYPOINT_EXAMPLES: &str = "\
 Examples (as the image's ENTRYPOINT [\"cvmfs-cli\", \"entrypoint\", \"--\"]):
-  docker run -e CVMFS_MOUNTS=cms -e MY_UID=$(id -u) -e MY_GID=$(id -g) --device /dev/fuse --cap-add SYS_ADMIN image
+  docker run -e CVMFS_MOUNTS='cms sft' -e MY_UID=\"$(id -u)\" -e MY_GID=\"$(id -g)\" \\
+      --device /dev/fuse --cap-add SYS_ADMIN image
   cvmfs-cli entrypoint --backend cvmfs2-helper --watch -- python3 analysis.py
-  cvmfs-cli entrypoint -- -c 'cmsenv && scram b'      # arguments starting with - go to bash";
+  cvmfs-cli entrypoint -- -c 'cmsenv && scram b'      # arguments starting with - go to bash
+  CVMFS_MOUNTS=cms MY_UID=1000 MY_GID=1000 cvmfs-cli entrypoint --dry-run -- bash";
 
 const SERVE_EXAMPLES: &str = "\
 Examples:
   cvmfs-cli serve --source ./cms-snapshot --target /cvmfs/cms.cern.ch --fqrn cms.cern.ch
-  cvmfs-cli serve --source ./cms-snapshot --target /cvmfs/cms.cern.ch --fqrn cms.cern.ch --detach";
+  cvmfs-cli serve --source ./cms-snapshot --target /cvmfs/cms.cern.ch --fqrn cms.cern.ch --detach
+  cvmfs-cli serve --dry-run --source ./cms-snapshot --target ./mnt --fqrn cms.cern.ch";
 
 const ENV_EXAMPLES: &str = "\
 Examples:
@@ -152,7 +160,8 @@ Examples:
 
 const RUN_ARGS_EXAMPLES: &str = "\
 Examples:
-  docker $(cvmfs-cli run-args docker --mounts cms --json | jq -r '.value[1:][]')   # or:
+  readarray -td '' argv < <(cvmfs-cli run-args docker --mounts 'cms sft' --json \\
+      | jq -j '.value[] + \"\\u0000\"') && \"${argv[@]}\"            # the argv, word for word
   eval \"$(cvmfs-cli run-args docker --mounts 'cms oasis.opensciencegrid.org')\"    # one quoted line
   cvmfs-cli run-args podman --backend host-bind --per-repository --mounts 'cms sft'
   cvmfs-cli run-args apptainer --backend host-bind -- python3 analysis.py
@@ -269,6 +278,10 @@ pub struct EntrypointArgs {
     /// Milliseconds between repair rounds with --watch.
     #[arg(long, value_name = "MS", default_value_t = 5000)]
     pub watch_interval_ms: u64,
+    /// Validate the input and print the plan, the user and the command instead of
+    /// acting.
+    #[arg(long)]
+    pub dry_run: bool,
     /// The command; arguments starting with `-` are passed to bash, none gives a shell.
     #[arg(last = true)]
     pub command: Vec<std::ffi::OsString>,
@@ -301,6 +314,9 @@ pub struct ServeArgs {
     /// Start the server in the background and return once it is mounted.
     #[arg(long)]
     pub detach: bool,
+    /// Validate the input and say what would be served instead of serving.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// Arguments of `env`.
@@ -475,12 +491,14 @@ pub struct SelectionArgs {
     /// `none`. Short names get the default domain.
     #[arg(long, env = "CVMFS_MOUNTS", value_name = "LIST")]
     pub mounts: Option<String>,
-    /// How repositories are provided: `snapshot` serves local directories (--source)
-    /// through a FUSE stand-in that is not the CVMFS client; `cvmfs2-helper` mounts
-    /// through the installed client's mount helper; `host-bind` binds a host's /cvmfs;
-    /// `automounter-slave` consumes an automounter's shared directory.
-    #[arg(long, value_parser = backend_kind(), default_value_t = BackendKind::Snapshot)]
-    pub backend: BackendKind,
+    /// How repositories are provided: `cvmfs2-helper` mounts through the installed
+    /// client's mount helper; `host-bind` binds a host's /cvmfs (--source);
+    /// `automounter-slave` consumes an automounter's shared directory; `snapshot` serves
+    /// local directories (--source) through a FUSE stand-in that is not the CVMFS client.
+    /// Default: the best backend `doctor` finds here that needs no --source
+    /// (automounter-slave when an automounter's directory is shared, else cvmfs2-helper).
+    #[arg(long, value_parser = backend_kind())]
+    pub backend: Option<BackendKind>,
     /// Where repositories appear.
     #[arg(long, value_name = "DIR", default_value = "/cvmfs")]
     pub root: PathBuf,

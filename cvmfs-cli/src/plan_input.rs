@@ -19,8 +19,25 @@ pub struct PlanRequest {
     pub warnings: Vec<SelectionWarning>,
 }
 
+/// Whether the command reads the backend's source directory (`--source`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceUse {
+    /// The command mounts (mount, repair, exec, watch, the entrypoint): a backend that
+    /// reads a source needs one, unless nothing is selected.
+    Mounts,
+    /// The command only shows, checks or unmounts the plan: a missing source is fine.
+    NotRead,
+}
+
+/// The backend `--backend` names, or the default `doctor` picks for this host.
+pub fn backend_kind(args: &SelectionArgs) -> BackendKind {
+    args.backend.unwrap_or_else(|| {
+        cvmfs_mount::doctor::default_backend_on(&cvmfs_mount::sys::LinuxOps, &args.root)
+    })
+}
+
 /// Builds the plan for the options, or reports every problem at once.
-pub fn build_plan(args: &SelectionArgs) -> Result<PlanRequest, CliError> {
+pub fn build_plan(args: &SelectionArgs, source_use: SourceUse) -> Result<PlanRequest, CliError> {
     let mut problems: Vec<InputProblem> = Vec::new();
     let catalog = catalog(&args.catalog, &mut problems);
     let selection = match Selection::parse(args.mounts.as_deref(), &catalog) {
@@ -30,7 +47,10 @@ pub fn build_plan(args: &SelectionArgs) -> Result<PlanRequest, CliError> {
             None
         }
     };
-    let backend = backend(args, &mut problems)?;
+    let kind = backend_kind(args);
+    let needs_source =
+        source_use == SourceUse::Mounts && selection.as_ref().is_none_or(|s| !s.is_empty());
+    let backend = backend(args, kind, needs_source, &mut problems)?;
     let mut options = PlanOptions {
         root: absolute(&args.root)?,
         read_only: args.read_only,
@@ -42,14 +62,14 @@ pub fn build_plan(args: &SelectionArgs) -> Result<PlanRequest, CliError> {
             Err(err) => problems.push(err.into()),
         }
     }
-    if args.plain_source && args.backend != BackendKind::HostBind {
+    if args.plain_source && kind != BackendKind::HostBind {
         problems.push(InputProblem::Option {
             option: "--plain-source",
             message: "applies to the host-bind backend only".to_owned(),
         });
     }
     if args.whole_root || args.per_repository {
-        if args.backend != BackendKind::HostBind {
+        if kind != BackendKind::HostBind {
             problems.push(InputProblem::Option {
                 option: if args.whole_root {
                     "--whole-root"
@@ -143,32 +163,36 @@ pub fn catalog(args: &CatalogArgs, problems: &mut Vec<InputProblem>) -> Catalog 
     catalog
 }
 
+/// The backend with its settings; `None` when a problem was added. A source the
+/// command does not read may be missing (the plan then says so).
 fn backend(
     args: &SelectionArgs,
+    kind: BackendKind,
+    needs_source: bool,
     problems: &mut Vec<InputProblem>,
 ) -> Result<Option<Backend>, CliError> {
-    let source =
-        |problems: &mut Vec<InputProblem>, what: &str| -> Result<Option<PathBuf>, CliError> {
-            match &args.source {
-                Some(path) => Ok(Some(absolute(path)?)),
-                None => {
-                    problems.push(InputProblem::Option {
-                        option: "--source",
-                        message: format!("is required by the {what} backend"),
-                    });
-                    Ok(None)
-                }
+    let source = |problems: &mut Vec<InputProblem>| -> Result<Option<PathBuf>, CliError> {
+        match &args.source {
+            Some(path) => Ok(Some(absolute(path)?)),
+            None if needs_source => {
+                problems.push(InputProblem::Option {
+                    option: "--source",
+                    message: format!("is required by the {kind} backend to mount"),
+                });
+                Ok(None)
             }
-        };
+            None => Ok(None),
+        }
+    };
     let unused = |problems: &mut Vec<InputProblem>, option: &'static str, present: bool| {
         if present {
             problems.push(InputProblem::Option {
                 option,
-                message: format!("is not used by the {} backend", args.backend),
+                message: format!("is not used by the {kind} backend"),
             });
         }
     };
-    Ok(match args.backend {
+    Ok(match kind {
         BackendKind::Cvmfs2Helper => {
             unused(problems, "--source", args.source.is_some());
             unused(problems, "--shared-dir", args.shared_dir.is_some());
@@ -176,11 +200,14 @@ fn backend(
         }
         BackendKind::Snapshot => {
             unused(problems, "--shared-dir", args.shared_dir.is_some());
-            source(problems, "snapshot")?.map(|source_dir| Backend::Snapshot { source_dir })
+            Some(Backend::Snapshot {
+                source_dir: source(problems)?,
+            })
         }
         BackendKind::HostBind => {
             unused(problems, "--shared-dir", args.shared_dir.is_some());
-            source(problems, "host-bind")?.map(|source_root| Backend::HostBind {
+            let source_root = source(problems)?;
+            Some(Backend::HostBind {
                 source_root,
                 plain_source: args.plain_source,
             })

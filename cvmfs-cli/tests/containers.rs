@@ -47,14 +47,14 @@ echo "== entrypoint as PID 1"
 set +e
 podman "${RUNTIME[@]}" run --rm "${LIMITS[@]}" --device /dev/fuse --cap-add SYS_ADMIN \
     -e CVMFS_MOUNTS=cms -e MY_UID=4242 -e MY_GID=4343 -v $D/snap:/snap:ro --rootfs $ROOTFS \
-    /usr/bin/cvmfs-cli entrypoint --source /snap -- \
+    /usr/bin/cvmfs-cli entrypoint --backend snapshot --source /snap -- \
     sh -c 'echo "pid1=$(cat /proc/1/comm)"; echo "uid=$(id -u) gid=$(id -g) groups=$(id -G)"; grep -E "^(CapPrm|CapEff|CapBnd|NoNewPrivs)" /proc/self/status; cat /cvmfs/cms.cern.ch/README; echo "home=$(stat -c %u:%g /home/cmsusr/notes.txt)"; exit 3'
 echo "entrypoint-exit=$?"
 set -e
 
 echo "== SIGTERM reaches the command"
 podman "${RUNTIME[@]}" run -d --name $TERM_NAME "${LIMITS[@]}" --device /dev/fuse --cap-add SYS_ADMIN \
-    -e CVMFS_MOUNTS=none -v $D/snap:/snap:ro --rootfs $ROOTFS /usr/bin/cvmfs-cli entrypoint --source /snap -- \
+    -e CVMFS_MOUNTS=none -v $D/snap:/snap:ro --rootfs $ROOTFS /usr/bin/cvmfs-cli entrypoint --backend snapshot --source /snap -- \
     sh -c 'trap "echo got-term; exit 42" TERM; echo ready; while :; do sleep 0.1; done' >/dev/null
 for i in $(seq 100); do podman "${RUNTIME[@]}" logs $TERM_NAME 2>&1 | grep -q ready && break; sleep 0.1; done
 podman "${RUNTIME[@]}" stop -t 10 $TERM_NAME >/dev/null
@@ -66,23 +66,23 @@ mkdir -p $D/shared-mounts/cvmfs
 mount --bind $D/shared-mounts $D/shared-mounts; mount --make-rshared $D/shared-mounts
 podman "${RUNTIME[@]}" run -d --name $PUB_NAME "${LIMITS[@]}" --privileged \
     -v $D/shared-mounts:/cvmfsmounts:rshared -v $D/snap:/snap:ro --rootfs $ROOTFS \
-    sh -c '/usr/bin/cvmfs-cli mount --mounts cms --source /snap --root /cvmfsmounts/cvmfs && echo published && sleep 600' >/dev/null
+    sh -c '/usr/bin/cvmfs-cli mount --mounts cms --backend snapshot --source /snap --root /cvmfsmounts/cvmfs && echo published && sleep 600' >/dev/null
 for i in $(seq 100); do podman "${RUNTIME[@]}" logs $PUB_NAME 2>&1 | grep -q published && break; sleep 0.1; done
 run_from_args aperloff/cms-cvmfs-docker:latest --backend automounter-slave --shared-dir $D/shared-mounts/cvmfs --mounts cms -- \
     sh -c 'cat /cvmfs/cms.cern.ch/README; for i in $(seq 100); do [ -e /cvmfs/sft.cern.ch/README ] && break; sleep 0.1; done; cat /cvmfs/sft.cern.ch/README' > $D/consumer.out 2>&1 &
 consumer=$!
 # The consumer has started when it has read cms; only then is sft published.
 for i in $(seq 200); do grep -q "this is cms" $D/consumer.out 2>/dev/null && break; sleep 0.1; done
-podman "${RUNTIME[@]}" exec $PUB_NAME /usr/bin/cvmfs-cli mount --mounts sft --source /snap --root /cvmfsmounts/cvmfs
+podman "${RUNTIME[@]}" exec $PUB_NAME /usr/bin/cvmfs-cli mount --mounts sft --backend snapshot --source /snap --root /cvmfsmounts/cvmfs
 set +e; wait $consumer; echo "consumer-exit=$?"; set -e
 sed 's/^/consumer: /' $D/consumer.out
 
 echo "== host bind"
-"$CLI" mount --mounts cms --source $D/snap --root $D/host-cvmfs
+"$CLI" mount --mounts cms --backend snapshot --source $D/snap --root $D/host-cvmfs
 run_from_args aperloff/cms-cvmfs-docker:latest --backend host-bind --per-repository --source $D/host-cvmfs --mounts cms -- \
     sh -c 'cat /cvmfs/cms.cern.ch/README; touch /cvmfs/cms.cern.ch/x 2>/dev/null || echo read-only'
 echo "hostbind-exit=$?"
-"$CLI" umount --mounts cms --source $D/snap --root $D/host-cvmfs
+"$CLI" umount --mounts cms --backend snapshot --source $D/snap --root $D/host-cvmfs
 "#;
 
 #[test]

@@ -106,7 +106,9 @@ fn nothing_selected_plans_nothing() {
 fn every_bad_token_and_option_is_reported_with_exit_2() {
     cli()
         .args([
-            "plan",
+            "mount",
+            "--backend",
+            "snapshot",
             "--mounts",
             "cms none *.cern.ch a@b",
             "--target",
@@ -121,7 +123,7 @@ fn every_bad_token_and_option_is_reported_with_exit_2() {
         .stderr(predicate::str::contains("token 3 (\"*.cern.ch\""))
         .stderr(predicate::str::contains("token 4 (\"a@b\""))
         .stderr(predicate::str::contains(
-            "--source: is required by the snapshot backend",
+            "--source: is required by the snapshot backend to mount",
         ))
         .stderr(predicate::str::contains(
             "--target: \"bogus\" is not of the form FQRN=PATH",
@@ -263,4 +265,91 @@ fn usage_errors_and_help() {
         .assert()
         .success()
         .stdout(predicate::str::contains("partial failure"));
+}
+
+/// Issue 11, defect 1: the stand-in was the silent default, and commands that never read
+/// a source demanded one.
+#[test]
+fn no_command_asks_for_a_source_it_does_not_read_and_the_stand_in_is_never_the_default() {
+    // The design card's command: no --backend, no --source.
+    let plan = plan_json(&["--mounts", "cms"]);
+    assert_ne!(plan.backend().kind(), cvmfs_core::BackendKind::Snapshot);
+    // A snapshot or host-bind plan without a source is shown, and says what is missing.
+    for backend in ["snapshot", "host-bind"] {
+        cli()
+            .args(["plan", "--dry-run", "--backend", backend, "--mounts", "cms"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("<--source not given>"))
+            .stdout(predicate::str::contains("(no source given)"));
+        let plan = plan_json(&["--backend", backend, "--mounts", "cms"]);
+        assert!(plan.backend().lacks_source());
+        // ... and the JSON document round-trips without a source.
+        let again = MountPlan::from_json(&plan.to_json()).unwrap();
+        assert_eq!(again, plan);
+    }
+    // Mounting is the one thing that needs it; a selection of none mounts nothing.
+    cli()
+        .args(["mount", "--backend", "snapshot", "--mounts", "cms"])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains(
+            "--source: is required by the snapshot backend to mount",
+        ));
+    let root = tempfile::tempdir().unwrap();
+    let root_arg = root.path().join("cvmfs");
+    for command in ["mount", "umount", "check", "repair"] {
+        cli()
+            .args([
+                command,
+                "--backend",
+                "snapshot",
+                "--mounts",
+                "none",
+                "--root",
+            ])
+            .arg(&root_arg)
+            .assert()
+            .success();
+    }
+    // Nothing was created for the empty selection.
+    assert!(!root_arg.exists());
+    // check and umount of a source-less snapshot plan read only the targets.
+    cli()
+        .args([
+            "check",
+            "--backend",
+            "snapshot",
+            "--mounts",
+            "cms",
+            "--root",
+        ])
+        .arg(&root_arg)
+        .assert()
+        .code(4)
+        .stdout(predicate::str::contains("cms.cern.ch: not mounted"));
+    cli()
+        .args([
+            "umount",
+            "--backend",
+            "snapshot",
+            "--mounts",
+            "cms",
+            "--root",
+        ])
+        .arg(&root_arg)
+        .assert()
+        .success();
+    cli()
+        .args([
+            "config",
+            "render",
+            "--backend",
+            "snapshot",
+            "--mounts",
+            "cms",
+        ])
+        .assert()
+        .success();
 }

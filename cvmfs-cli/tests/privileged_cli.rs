@@ -80,7 +80,7 @@ chmod 755 $D $D/snap $D/snap/cms.cern.ch; chmod 644 $D/snap/cms.cern.ch/README
 cp "$CLI" $D/bin/cvmfs-cli; chmod 755 $D/bin $D/bin/cvmfs-cli
 echo "== root"
 set +e
-$D/bin/cvmfs-cli exec --mounts cms --source $D/snap --root $D/cvmfs -- sh -c "cat $D/cvmfs/cms.cern.ch/README; exit 7"
+$D/bin/cvmfs-cli exec --mounts cms --backend snapshot --source $D/snap --root $D/cvmfs -- sh -c "cat $D/cvmfs/cms.cern.ch/README; exit 7"
 echo "exit=$?"
 set -e
 echo "left: $(grep -c " $D/" /proc/self/mountinfo || true)"
@@ -89,7 +89,7 @@ echo "left: $(grep -c " $D/" /proc/self/mountinfo || true)"
 mknod $D/fuse c 10 229; chmod 666 $D/fuse; mount --bind $D/fuse /dev/fuse
 mkdir -m 777 $D/user
 echo "== user"
-setpriv --reuid=65534 --regid=65534 --clear-groups $D/bin/cvmfs-cli exec --mounts cms --source $D/snap --root $D/user/cvmfs -- sh -c "cat $D/user/cvmfs/cms.cern.ch/README"
+setpriv --reuid=65534 --regid=65534 --clear-groups $D/bin/cvmfs-cli exec --mounts cms --backend snapshot --source $D/snap --root $D/user/cvmfs -- sh -c "cat $D/user/cvmfs/cms.cern.ch/README"
 echo "user-exit=$?"
 echo "== user, client backend"
 set +e
@@ -130,7 +130,7 @@ echo "this is cms.cern.ch" > $D/snap/cms.cern.ch/README; chmod -R a+rX $D/snap
 echo data > $D/home/cmsusr/sub/file; chown -R 1000:1000 $D/home/cmsusr
 echo secret > $D/hostfile; touch $D/home/cmsusr/hostfile; mount --bind $D/hostfile $D/home/cmsusr/hostfile
 cp $D/etc/passwd $D/passwd.before
-opts="--etc $D/etc --mounts cms --source $D/snap --root $D/cvmfs"
+opts="--etc $D/etc --mounts cms --backend snapshot --source $D/snap --root $D/cvmfs"
 echo "== bad ids"
 set +e
 MY_UID=abc MY_GID=0 $CLI entrypoint $opts -- true; echo "bad-exit=$?"
@@ -197,13 +197,13 @@ fn check_returns_on_a_hung_repository_and_repair_fixes_it() {
         r#"
 D={d}
 mkdir -p $D/snap/cms.cern.ch
-opts="--mounts cms --source $D/snap --root $D/cvmfs --probe-timeout-ms 500"
+opts="--mounts cms --backend snapshot --source $D/snap --root $D/cvmfs --probe-timeout-ms 500"
 eval "$CLI mount $opts" > /dev/null
 pid=$(eval "$CLI check $opts --json" | grep -o '"pid": [0-9]*' | grep -o '[0-9]*$')
 kill -USR1 "$pid"
 # Wait until the server really hangs: a check with a short timeout exits 4 (hung).
 # (A stat would not do: the kernel answers it from its attribute cache.)
-hung() {{ rc=0; $CLI check --mounts cms --source $D/snap --root $D/cvmfs --probe-timeout-ms 200 > /dev/null 2>&1 || rc=$?; [ $rc -eq 4 ]; }}
+hung() {{ rc=0; $CLI check --mounts cms --backend snapshot --source $D/snap --root $D/cvmfs --probe-timeout-ms 200 > /dev/null 2>&1 || rc=$?; [ $rc -eq 4 ]; }}
 for i in $(seq 50); do hung && break; done
 # The process must end, not only print: timeout would answer 124 if it did not.
 set +e; timeout 20 $CLI check $opts; echo "check-status=$?"; set -e
@@ -239,7 +239,7 @@ fn exec_forwards_int_and_hup_and_a_stop_while_mounting_leaves_nothing() {
         r#"
 D={d}
 for r in cms.cern.ch sft.cern.ch; do mkdir -p $D/snap/$r; echo "this is $r" > $D/snap/$r/README; done
-opts="--mounts cms --source $D/snap --root $D/cvmfs"
+opts="--mounts cms --backend snapshot --source $D/snap --root $D/cvmfs"
 {SIGNAL_PROBE}
 for signal in INT HUP; do
     $CLI exec $opts -- sh -c "$cmd" > $D/$signal.out 2>&1 &
@@ -250,7 +250,7 @@ for signal in INT HUP; do
     echo "$signal: exit=$rc $(grep got- $D/$signal.out)"
 done
 echo "== stop while mounting"
-$CLI exec --mounts 'cms sft' --source $D/snap --root $D/slow --snapshot-mount-delay-ms 1500 -- echo command-ran > $D/stop.out 2>&1 &
+$CLI exec --mounts 'cms sft' --backend snapshot --source $D/snap --root $D/slow --snapshot-mount-delay-ms 1500 -- echo command-ran > $D/stop.out 2>&1 &
 pid=$!
 # Mounting has started when a snapshot server runs for this directory.
 for i in $(seq 100); do pgrep -f "serve --source $D/snap" > /dev/null && break; sleep 0.02; done

@@ -214,6 +214,23 @@ pub fn recommend(host: &HostReport) -> Vec<Recommendation> {
     ranked
 }
 
+/// The backend used when none is asked for: the best working backend of [`recommend`]
+/// that needs no source directory (host-bind and snapshot read one, so they are only
+/// ever chosen explicitly), else the client's mount helper, whose preflight then says
+/// what the host lacks. The snapshot stand-in is never a default.
+pub fn default_backend(host: &HostReport) -> BackendKind {
+    recommend(host)
+        .into_iter()
+        .find(|r| r.works && !r.backend.reads_source())
+        .map_or(BackendKind::Cvmfs2Helper, |r| r.backend)
+}
+
+/// [`default_backend`] for the host `ops` looks at, with `root` as the mount root: what
+/// the command line and the bindings use when no backend is named.
+pub fn default_backend_on(ops: &dyn MountOps, root: &Path) -> BackendKind {
+    default_backend(&HostReport::gather(ops, root))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -276,6 +293,40 @@ mod tests {
             ]
         );
         assert!(ranked[3].reason.contains("no automounter directory"));
+    }
+
+    #[test]
+    fn the_default_backend_never_needs_a_source_and_is_never_the_stand_in() {
+        let fuse_only = HostReport {
+            facts: HostFacts {
+                is_root: true,
+                dev_fuse_usable: true,
+                ..HostFacts::default()
+            },
+            ..HostReport::default()
+        };
+        // Only the snapshot stand-in works here: the default stays the client's helper,
+        // whose preflight says the client is missing.
+        assert_eq!(recommend(&fuse_only)[0].backend, BackendKind::Snapshot);
+        assert_eq!(default_backend(&fuse_only), BackendKind::Cvmfs2Helper);
+        let client_host = HostReport {
+            helper_installed: true,
+            client_installed: true,
+            repositories: vec![mount("/cvmfs/cms.cern.ch", "fuse", "cvmfs2")],
+            ..fuse_only.clone()
+        };
+        // host-bind ranks first but reads --source: the helper is the default.
+        assert_eq!(recommend(&client_host)[0].backend, BackendKind::HostBind);
+        assert_eq!(default_backend(&client_host), BackendKind::Cvmfs2Helper);
+        let automounter = HostReport {
+            shared_dirs: vec![SharedDir {
+                path: PathBuf::from("/cvmfsmounts/cvmfs"),
+                shared: true,
+                repositories: 2,
+            }],
+            ..fuse_only
+        };
+        assert_eq!(default_backend(&automounter), BackendKind::AutomounterSlave);
     }
 
     #[test]

@@ -166,7 +166,16 @@ impl Engine {
     /// Mounts every entry of the plan; healthy mounts are left as they are. When the
     /// backend's preparation fails, nothing is mounted and every entry reports why.
     pub fn mount(&self, plan: &MountPlan) -> PlanReport {
-        match self.backend.prepare(plan) {
+        // A plan made without the source its backend reads is refused before anything
+        // (not even a mountpoint directory) is created.
+        let prepared = if plan.backend().lacks_source() {
+            Err(MountError::SourceNotGiven {
+                backend: plan.backend().kind(),
+            })
+        } else {
+            self.backend.prepare(plan)
+        };
+        match prepared {
             Ok(notes) => {
                 let mut report = self.run_entries(plan, Operation::Mount, |entry| {
                     self.mount_entry(plan, entry)

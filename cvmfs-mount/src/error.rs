@@ -227,6 +227,15 @@ pub enum MountError {
         /// Its message.
         message: String,
     },
+    /// The plan was made without the source directory its backend reads (it can be
+    /// shown, checked and unmounted, not mounted).
+    #[error(
+        "the {backend} backend reads its repositories from a source directory, and the plan has none (pass --source)"
+    )]
+    SourceNotGiven {
+        /// The backend.
+        backend: cvmfs_core::BackendKind,
+    },
     /// The snapshot source directory is missing.
     #[error("the snapshot source {path} is not a directory")]
     SnapshotSourceMissing {
@@ -426,6 +435,7 @@ impl MountError {
             Self::RepositoryDidNotAppear { .. } => "repository-did-not-appear",
             Self::VerifyFailed { .. } => "verify-failed",
             Self::SnapshotServer { .. } => "snapshot-server",
+            Self::SourceNotGiven { .. } => "source-not-given",
             Self::SnapshotSourceMissing { .. } => "snapshot-source-missing",
             Self::ServeFuse { .. } => "serve-fuse",
             Self::WriteFile { .. } => "write-file",

@@ -135,51 +135,43 @@ pub struct MountPlan {
     pub(crate) inner: cvmfs_core::MountPlan,
 }
 
+/// The backend with its settings. A plan without the `source` its backend reads can be
+/// inspected, checked and unmounted; mounting it fails with "pass --source".
 fn backend(
-    name: &str,
+    kind: BackendKind,
     source: Option<&str>,
     shared_dir: Option<&str>,
     plain_source: bool,
-) -> PyResult<Backend> {
-    let path = |what: &str, value: Option<&str>| {
-        value
-            .map(|v| std::path::absolute(v).unwrap_or_else(|_| PathBuf::from(v)))
-            .ok_or_else(|| {
-                crate::errors::InvalidInputError::new_err(format!(
-                    "the {name} backend needs {what}"
-                ))
-            })
-    };
-    let kind = name
-        .parse::<BackendKind>()
-        .map_err(|e| crate::errors::InvalidInputError::new_err(e.to_string()))?;
-    Ok(match kind {
+) -> Backend {
+    let path = |value: &str| std::path::absolute(value).unwrap_or_else(|_| PathBuf::from(value));
+    match kind {
         BackendKind::Cvmfs2Helper => Backend::Cvmfs2Helper,
         BackendKind::Snapshot => Backend::Snapshot {
-            source_dir: path("source", source)?,
+            source_dir: source.map(path),
         },
         BackendKind::HostBind => Backend::HostBind {
-            source_root: path("source", source)?,
+            source_root: source.map(path),
             plain_source,
         },
         BackendKind::AutomounterSlave => Backend::AutomounterSlave {
-            shared_dir: match shared_dir {
-                Some(dir) => path("shared_dir", Some(dir))?,
-                None => cvmfs_mount::backend::default_shared_dir(&cvmfs_mount::sys::LinuxOps),
-            },
+            shared_dir: shared_dir.map_or_else(
+                || cvmfs_mount::backend::default_shared_dir(&cvmfs_mount::sys::LinuxOps),
+                path,
+            ),
         },
-    })
+    }
 }
 
 #[pymethods]
 impl MountPlan {
-    /// Builds a plan: `selection` is a `CVMFS_MOUNTS` value.
+    /// Builds a plan: `selection` is a `CVMFS_MOUNTS` value; without `backend`, the best
+    /// backend `doctor` finds here that needs no `source` (never the snapshot stand-in).
     #[new]
-    #[pyo3(signature = (selection = None, backend = "snapshot", source = None, shared_dir = None, root = "/cvmfs", read_only = false, propagation = None, plain_source = false, profile = "cms"))]
+    #[pyo3(signature = (selection = None, backend = None, source = None, shared_dir = None, root = "/cvmfs", read_only = false, propagation = None, plain_source = false, profile = "cms"))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         selection: Option<&str>,
-        backend: &str,
+        backend: Option<&str>,
         source: Option<&str>,
         shared_dir: Option<&str>,
         root: &str,
@@ -199,7 +191,15 @@ impl MountPlan {
                 .map_err(invalid)?,
             ..PlanOptions::default()
         };
-        let backend = self::backend(backend, source, shared_dir, plain_source)?;
+        let backend = match backend {
+            Some(name) => name
+                .parse::<BackendKind>()
+                .map_err(|e| crate::errors::InvalidInputError::new_err(e.to_string()))?,
+            None => {
+                cvmfs_mount::doctor::default_backend_on(&cvmfs_mount::sys::LinuxOps, &options.root)
+            }
+        };
+        let backend = self::backend(backend, source, shared_dir, plain_source);
         cvmfs_core::MountPlan::build(&parsed, &catalog, backend, &options)
             .map(|inner| Self { inner })
             .map_err(invalid)

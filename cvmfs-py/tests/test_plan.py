@@ -20,9 +20,23 @@ def test_plans_round_trip_through_json_and_compare_equal():
     assert [s.action for s in plan.steps] == ["create-mountpoint", "mount", "set-propagation", "remount-read-only", "verify"]
 
 
+def test_the_default_backend_is_never_the_stand_in_and_a_plan_needs_no_source_to_be_shown():
+    assert "backend='snapshot'" not in repr(cm.MountPlan("cms"))
+    plan = cm.MountPlan("cms", backend="snapshot")
+    assert plan.steps[1].detail == "snapshot of <--source not given>"
+    assert cm.MountPlan.from_json(plan.to_json()) == plan
+
+
+def test_mounting_a_plan_without_its_source_is_refused_and_creates_nothing(tmp_path):
+    root = tmp_path / "cvmfs"
+    plan = cm.MountPlan("cms", backend="snapshot", root=str(root))
+    results = cm.mount(plan)
+    assert [r.ok for r in results] == [False]
+    assert "pass --source" in results[0].error
+    assert not root.exists()
+
+
 def test_bad_plans_raise_invalid_input():
-    with pytest.raises(cm.InvalidInputError, match="needs source"):
-        cm.MountPlan("cms", backend="snapshot")
     with pytest.raises(cm.InvalidInputError, match="unknown backend"):
         cm.MountPlan("cms", backend="docker")
     with pytest.raises(cm.InvalidInputError, match="invalid propagation"):

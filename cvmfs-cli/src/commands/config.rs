@@ -10,7 +10,7 @@ use cvmfs_mount::client_config::load_effective;
 use crate::args::{ConfigCommand, SelectionArgs};
 use crate::error::CliError;
 use crate::exit_code;
-use crate::plan_input::build_plan;
+use crate::plan_input::{SourceUse, build_plan};
 
 /// Runs a `config` subcommand.
 pub fn run(
@@ -59,7 +59,7 @@ fn show(
         }
         crate::commands::emit(out, &config.show())?;
         for diagnostic in &config.diagnostics {
-            let _ = writeln!(err, "{:?}: {}", diagnostic.severity, diagnostic.message);
+            let _ = writeln!(err, "{}: {}", diagnostic.severity, diagnostic.message);
         }
     }
     Ok(if config.has_errors() {
@@ -70,7 +70,7 @@ fn show(
 }
 
 fn render(selection: &SelectionArgs, out: &mut dyn Write) -> Result<u8, CliError> {
-    let request = build_plan(selection)?;
+    let request = build_plan(selection, SourceUse::NotRead)?;
     let text = ClientProfile::cms().render_default_local(&request.plan);
     crate::commands::emit(out, &text)?;
     Ok(exit_code::SUCCESS)

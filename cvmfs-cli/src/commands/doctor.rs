@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use cvmfs_mount::doctor::{HostReport, recommend};
+use cvmfs_mount::doctor::{HostReport, default_backend, recommend};
 use cvmfs_mount::sys::LinuxOps;
 
 use crate::args::DoctorArgs;
@@ -17,13 +17,18 @@ fn yes(value: bool) -> &'static str {
 pub fn run(args: &DoctorArgs, out: &mut dyn Write) -> Result<u8, CliError> {
     let host = HostReport::gather(&LinuxOps, &args.root);
     let ranked = recommend(&host);
+    let default = default_backend(&host);
     let code = if ranked.iter().any(|r| r.works) {
         exit_code::SUCCESS
     } else {
         exit_code::TOTAL
     };
     if args.json {
-        let value = serde_json::json!({ "host": host, "recommendations": ranked });
+        let value = serde_json::json!({
+            "host": host,
+            "recommendations": ranked,
+            "default_backend": default,
+        });
         crate::commands::emit(
             out,
             &format!(
@@ -125,6 +130,9 @@ pub fn run(args: &DoctorArgs, out: &mut dyn Write) -> Result<u8, CliError> {
     if let Some(best) = ranked.iter().find(|r| r.works) {
         text.push_str(&format!("Recommended: --backend {}\n", best.backend));
     }
+    text.push_str(&format!(
+        "Without --backend, commands use {default} (the best backend here that needs no --source)\n"
+    ));
     crate::commands::emit(out, &text)?;
     Ok(code)
 }

@@ -15,7 +15,7 @@ use crate::args::EntrypointArgs;
 use crate::engine_setup::engine;
 use crate::error::{CliError, InputProblem};
 use crate::exit_code;
-use crate::plan_input::build_plan;
+use crate::plan_input::{SourceUse, build_plan};
 use crate::report_output::{NOTHING_TO_CHECK, check_line, print_report};
 
 /// The shell for interactive use and for options: bash where the image has it.
@@ -130,7 +130,7 @@ pub fn run(args: &EntrypointArgs) -> Result<u8, CliError> {
         Some(&args.user),
         policy,
     );
-    let (ids, request) = match (ids, build_plan(&args.selection)) {
+    let (ids, request) = match (ids, build_plan(&args.selection, SourceUse::Mounts)) {
         (Ok(ids), Ok(request)) => (ids, request),
         (ids, plan) => {
             let mut problems: Vec<InputProblem> = Vec::new();
@@ -143,12 +143,29 @@ pub fn run(args: &EntrypointArgs) -> Result<u8, CliError> {
             return Err(CliError::InvalidInput { problems });
         }
     };
+    let command = command_line(&args.command, shell());
+    if args.dry_run {
+        let mut text = request.plan.to_table(None);
+        let id = |what: &str, id: Option<u32>| {
+            id.map_or_else(|| format!("{what} unchanged"), |id| format!("{what} {id}"))
+        };
+        text.push_str(&format!(
+            "Dry run: nothing was changed. The entrypoint would mount the plan, remap {} ({}, {}) and run `{}` as {}.\n",
+            ids.user,
+            id("uid", ids.uid),
+            id("gid", ids.gid),
+            crate::commands::shell_line(&command),
+            ids.user,
+        ));
+        crate::commands::emit(&mut std::io::stdout().lock(), &text)?;
+        return Ok(exit_code::SUCCESS);
+    }
     let engine = engine(&request.plan, &args.engine);
     let config = EntrypointConfig {
         etc: args.etc.clone(),
         ids,
         plan: request.plan,
-        command: command_line(&args.command, shell()),
+        command,
         watch: args
             .watch
             .then(|| Duration::from_millis(args.watch_interval_ms)),

@@ -14,12 +14,26 @@ use crate::args::ExecArgs;
 use crate::engine_setup::engine;
 use crate::error::{CliError, InputProblem};
 use crate::exit_code;
-use crate::plan_input::build_plan;
+use crate::plan_input::{SourceUse, build_plan};
 use crate::report_output::print_report;
 
 /// Runs `exec`; returns the command's exit status (128 + signal when killed).
 pub fn run(args: &ExecArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, CliError> {
-    let request = build_plan(&args.operate.selection)?;
+    if args.operate.dry_run {
+        let then = format!(
+            "exec would mount, run `{}`, and undo its mounts.",
+            crate::commands::shell_line(&args.command)
+        );
+        return crate::commands::plan::dry_run(
+            &args.operate.selection,
+            &args.operate.output,
+            SourceUse::Mounts,
+            &then,
+            out,
+            err,
+        );
+    }
+    let request = build_plan(&args.operate.selection, SourceUse::Mounts)?;
     let plan = request.plan;
     if !nix::unistd::geteuid().is_root() {
         if plan.backend().kind() != BackendKind::Snapshot {

@@ -12,6 +12,7 @@ pub mod run_args;
 pub mod serve;
 pub mod watch;
 
+use std::ffi::OsString;
 use std::io::Write;
 
 use crate::error::CliError;
@@ -21,4 +22,15 @@ pub fn emit(out: &mut dyn Write, text: &str) -> Result<(), CliError> {
     out.write_all(text.as_bytes())
         .and_then(|()| out.flush())
         .map_err(|source| CliError::WriteOutput { source })
+}
+
+/// A command as one shell-quoted line, for showing (commands are always run from their
+/// words, never from this line).
+pub fn shell_line(words: &[OsString]) -> String {
+    let words: Vec<String> = words
+        .iter()
+        .map(|w| w.to_string_lossy().into_owned())
+        .collect();
+    // Joining fails only for a word with a NUL byte, which no argv holds.
+    shlex::try_join(words.iter().map(String::as_str)).unwrap_or_else(|_| format!("{words:?}"))
 }

@@ -5,7 +5,7 @@ use std::io::Write;
 use crate::args::OperateArgs;
 use crate::engine_setup::engine_with_progress;
 use crate::error::CliError;
-use crate::plan_input::build_plan;
+use crate::plan_input::{SourceUse, build_plan};
 use crate::report_output::{print_probes, print_report};
 
 /// What to do with the plan.
@@ -28,10 +28,27 @@ pub fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<u8, CliError> {
+    let source_use = match operation {
+        Operation::Mount | Operation::Repair => SourceUse::Mounts,
+        Operation::Unmount | Operation::Check => SourceUse::NotRead,
+    };
     if args.dry_run {
-        return crate::commands::plan::print(&args.selection, &args.output, out, err);
+        let then = match operation {
+            Operation::Mount => "mount would run these steps.",
+            Operation::Unmount => "umount would unmount in the order above.",
+            Operation::Check => "check would probe each target.",
+            Operation::Repair => "repair would remount what is not healthy.",
+        };
+        return crate::commands::plan::dry_run(
+            &args.selection,
+            &args.output,
+            source_use,
+            then,
+            out,
+            err,
+        );
     }
-    let request = build_plan(&args.selection)?;
+    let request = build_plan(&args.selection, source_use)?;
     for warning in &request.warnings {
         let _ = writeln!(err, "warning: {warning}");
     }

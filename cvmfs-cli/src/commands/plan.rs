@@ -5,21 +5,39 @@ use std::io::Write;
 use crate::args::{OutputArgs, PlanArgs, SelectionArgs};
 use crate::error::CliError;
 use crate::exit_code;
-use crate::plan_input::build_plan;
+use crate::plan_input::{SourceUse, build_plan};
 
 /// Runs `plan`; returns the exit code.
 pub fn run(args: &PlanArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, CliError> {
-    print(&args.selection, &args.output, out, err)
+    print(&args.selection, &args.output, SourceUse::NotRead, out, err)
+}
+
+/// What a dry run of an acting command shows: the plan, validated as the command would
+/// validate it, then (in the table form) what the command would do next.
+pub fn dry_run(
+    selection: &SelectionArgs,
+    output: &OutputArgs,
+    source_use: SourceUse,
+    then: &str,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<u8, CliError> {
+    let code = print(selection, output, source_use, out, err)?;
+    if !output.json && !output.toml {
+        crate::commands::emit(out, &format!("Dry run: nothing was changed. {then}\n"))?;
+    }
+    Ok(code)
 }
 
 /// Prints the plan for the selection in the requested format.
 pub fn print(
     selection: &SelectionArgs,
     output: &OutputArgs,
+    source_use: SourceUse,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<u8, CliError> {
-    let request = build_plan(selection)?;
+    let request = build_plan(selection, source_use)?;
     for warning in &request.warnings {
         // Warnings are advisory: a closed stderr must not fail the plan.
         let _ = writeln!(err, "warning: {warning}");

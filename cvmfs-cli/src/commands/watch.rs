@@ -11,11 +11,25 @@ use crate::args::WatchArgs;
 use crate::engine_setup::engine;
 use crate::error::CliError;
 use crate::exit_code;
-use crate::plan_input::build_plan;
+use crate::plan_input::{SourceUse, build_plan};
 
 /// Runs `watch`; returns 0 after a clean stop.
 pub fn run(args: &WatchArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, CliError> {
-    let request = build_plan(&args.operate.selection)?;
+    if args.operate.dry_run {
+        let then = format!(
+            "watch would repair what is not healthy every {} ms.",
+            args.interval_ms
+        );
+        return crate::commands::plan::dry_run(
+            &args.operate.selection,
+            &args.operate.output,
+            SourceUse::Mounts,
+            &then,
+            out,
+            err,
+        );
+    }
+    let request = build_plan(&args.operate.selection, SourceUse::Mounts)?;
     for warning in &request.warnings {
         let _ = writeln!(err, "warning: {warning}");
     }

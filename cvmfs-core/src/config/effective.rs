@@ -56,6 +56,16 @@ pub enum Severity {
     Warning,
 }
 
+impl std::fmt::Display for Severity {
+    /// The word the command line prints before the message, as compilers do.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Error => "error",
+            Self::Warning => "warning",
+        })
+    }
+}
+
 /// Something found while resolving or checking.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Diagnostic {

@@ -15,8 +15,10 @@ pub enum Backend {
     Cvmfs2Helper,
     /// Bind mounts of a host's `/cvmfs` (per repository, or the whole root recursively).
     HostBind {
-        /// Where the host's repositories are visible, e.g. `/cvmfs` on the host.
-        source_root: PathBuf,
+        /// Where the host's repositories are visible, e.g. `/cvmfs` on the host; `None`
+        /// for a plan that is only inspected, checked or unmounted (never mounted).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        source_root: Option<PathBuf>,
         /// The sources are plain directories (an exported snapshot), not client mounts:
         /// they are verified as mountpoints only.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -30,8 +32,10 @@ pub enum Backend {
     },
     /// The embedded FUSE server that serves `<source_dir>/<fqrn>` read-only.
     Snapshot {
-        /// The directory that holds one subdirectory per repository.
-        source_dir: PathBuf,
+        /// The directory that holds one subdirectory per repository; `None` for a plan
+        /// that is only inspected, checked or unmounted (never mounted).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        source_dir: Option<PathBuf>,
     },
 }
 
@@ -140,10 +144,16 @@ impl Backend {
     pub fn source_path(&self) -> Option<&Path> {
         match self {
             Self::Cvmfs2Helper => None,
-            Self::HostBind { source_root, .. } => Some(source_root),
+            Self::HostBind { source_root, .. } => source_root.as_deref(),
             Self::AutomounterSlave { shared_dir } => Some(shared_dir),
-            Self::Snapshot { source_dir } => Some(source_dir),
+            Self::Snapshot { source_dir } => source_dir.as_deref(),
         }
+    }
+
+    /// Whether the backend reads a source that was not given: such a plan can be shown,
+    /// checked and unmounted, but not mounted.
+    pub fn lacks_source(&self) -> bool {
+        self.kind().reads_source() && self.source_path().is_none()
     }
 }
 
@@ -152,6 +162,8 @@ impl fmt::Display for Backend {
         f.write_str(self.name())?;
         if let Some(source) = self.source_path() {
             write!(f, " (source {})", source.display())?;
+        } else if self.lacks_source() {
+            f.write_str(" (no source given)")?;
         }
         Ok(())
     }

@@ -385,16 +385,13 @@ fn repository_entry(
         Backend::Snapshot { source_dir } => (
             MountSource::Snapshot {
                 fqrn: fqrn.clone(),
-                directory: source_dir.join(fqrn.as_str()),
+                directory: source_dir.as_ref().map(|dir| dir.join(fqrn.as_str())),
             },
             false,
         ),
-        Backend::HostBind { source_root, .. }
-        | Backend::AutomounterSlave {
-            shared_dir: source_root,
-        } => (
+        Backend::HostBind { .. } | Backend::AutomounterSlave { .. } => (
             MountSource::Bind {
-                source: source_root.join(fqrn.as_str()),
+                source: backend.source_path().map(|root| root.join(fqrn.as_str())),
                 recursive: false,
             },
             true,
@@ -447,10 +444,7 @@ fn repository_entry(
 /// selected repository below it (none for `all`, whose members appear on demand).
 fn root_entry(selection: &Selection, backend: &Backend, options: &PlanOptions) -> PlanEntry {
     let target = options.root.clone();
-    let source = backend
-        .source_path()
-        .map(Path::to_owned)
-        .unwrap_or_default();
+    let source = backend.source_path().map(Path::to_owned);
     let mut steps = vec![
         Step::CreateMountpoint {
             target: target.clone(),

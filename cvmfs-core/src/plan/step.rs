@@ -22,13 +22,17 @@ pub enum MountSource {
     Snapshot {
         /// The repository it pretends to be.
         fqrn: Fqrn,
-        /// The local directory served read-only.
-        directory: PathBuf,
+        /// The local directory served read-only (`None` when the plan was made without
+        /// a source: it cannot be mounted).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        directory: Option<PathBuf>,
     },
     /// A bind mount of `source` (with `MS_REC` when recursive), no propagation flags.
     Bind {
-        /// The path bound.
-        source: PathBuf,
+        /// The path bound (`None` when the plan was made without a source: it cannot be
+        /// mounted).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        source: Option<PathBuf>,
         /// Whether submounts come along.
         recursive: bool,
     },
@@ -115,12 +119,12 @@ impl Step {
             Self::Mount { source, .. } => match source {
                 MountSource::Cvmfs2Helper { fqrn } => format!("mount -t cvmfs {fqrn}"),
                 MountSource::Snapshot { directory, .. } => {
-                    format!("snapshot of {}", directory.display())
+                    format!("snapshot of {}", shown_source(directory.as_deref()))
                 }
                 MountSource::Bind { source, recursive } => format!(
                     "{} of {}",
                     if *recursive { "recursive bind" } else { "bind" },
-                    source.display()
+                    shown_source(source.as_deref())
                 ),
             },
             Self::SetPropagation { propagation, .. } => propagation.to_string(),
@@ -130,6 +134,14 @@ impl Step {
             },
         }
     }
+}
+
+/// A source path as plan tables show it.
+fn shown_source(path: Option<&Path>) -> String {
+    path.map_or_else(
+        || "<--source not given>".to_owned(),
+        |path| path.display().to_string(),
+    )
 }
 
 impl fmt::Display for Step {

@@ -15,7 +15,7 @@ fn build(value: &str, backend: Backend, options: &PlanOptions) -> Result<MountPl
 
 fn snapshot() -> Backend {
     Backend::Snapshot {
-        source_dir: PathBuf::from("/srv/snap"),
+        source_dir: Some(PathBuf::from("/srv/snap")),
     }
 }
 
@@ -81,7 +81,7 @@ fn snapshot_plan_needs_no_config_repository() {
             target: PathBuf::from("/cvmfs/cms.cern.ch"),
             source: MountSource::Snapshot {
                 fqrn: fqrn("cms.cern.ch"),
-                directory: PathBuf::from("/srv/snap/cms.cern.ch"),
+                directory: Some(PathBuf::from("/srv/snap/cms.cern.ch")),
             },
         }
     );
@@ -108,7 +108,7 @@ fn host_bind_per_repository_is_bind_propagation_then_read_only() {
         ..PlanOptions::default()
     };
     let backend = Backend::HostBind {
-        source_root: PathBuf::from("/host/cvmfs"),
+        source_root: Some(PathBuf::from("/host/cvmfs")),
         plain_source: false,
     };
     let plan = build("cms", backend, &options).unwrap();
@@ -128,7 +128,7 @@ fn host_bind_per_repository_is_bind_propagation_then_read_only() {
 #[test]
 fn host_bind_of_all_binds_the_whole_root_rslave() {
     let backend = Backend::HostBind {
-        source_root: PathBuf::from("/host/cvmfs"),
+        source_root: Some(PathBuf::from("/host/cvmfs")),
         plain_source: false,
     };
     let plan = build("all", backend, &PlanOptions::default()).unwrap();
@@ -191,7 +191,7 @@ fn every_bad_option_is_reported_at_once() {
         .targets
         .insert(fqrn("atlas.cern.ch"), PathBuf::from("/etc/x"));
     let backend = Backend::Snapshot {
-        source_dir: PathBuf::from("snap"),
+        source_dir: Some(PathBuf::from("snap")),
     };
     let found = problems(build("cms", backend, &options).unwrap_err());
     assert_eq!(found.len(), 3, "{found:?}");
@@ -215,7 +215,7 @@ fn overrides_outside_the_root_and_overlapping_sources_are_refused() {
     ));
 
     let backend = Backend::HostBind {
-        source_root: PathBuf::from("/cvmfs/inner"),
+        source_root: Some(PathBuf::from("/cvmfs/inner")),
         plain_source: false,
     };
     let found = problems(build("cms", backend, &PlanOptions::default()).unwrap_err());
@@ -276,7 +276,7 @@ fn json_and_toml_round_trip() {
         .targets
         .insert(fqrn("cms.cern.ch"), PathBuf::from("/cvmfs/x/cms"));
     let backend = Backend::HostBind {
-        source_root: PathBuf::from("/host/cvmfs"),
+        source_root: Some(PathBuf::from("/host/cvmfs")),
         plain_source: false,
     };
     let plan = build("cms sft", backend, &options).unwrap();
@@ -303,14 +303,14 @@ fn backend_strategy() -> impl Strategy<Value = Backend> {
     prop_oneof![
         Just(Backend::Cvmfs2Helper),
         Just(Backend::HostBind {
-            source_root: PathBuf::from("/host/cvmfs"),
+            source_root: Some(PathBuf::from("/host/cvmfs")),
             plain_source: false
         }),
         Just(Backend::AutomounterSlave {
             shared_dir: PathBuf::from("/shared-mounts/cvmfs")
         }),
         Just(Backend::Snapshot {
-            source_dir: PathBuf::from("/srv/snap")
+            source_dir: Some(PathBuf::from("/srv/snap"))
         }),
     ]
 }

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use cvmfs_core::MountPlan;
 use cvmfs_core::plan::{AUTOMOUNTER_SHARED_DIRS, MountSource, Step};
 
-use crate::backend::{MountBackend, Note, Requirement, bind, source_table, unsupported};
+use crate::backend::{
+    MountBackend, Note, Requirement, bind, given_source, source_table, unsupported,
+};
 use crate::error::MountError;
 use crate::mount_table::path_bytes;
 use crate::sys::{MountOps, PathKind};
@@ -59,7 +61,9 @@ impl MountBackend for AutomounterBackend {
                 Step::Mount {
                     source: MountSource::Bind { source, .. },
                     ..
-                } => check_shared(ops, source).err(),
+                } => given_source(self.kind(), source.as_deref())
+                    .and_then(|source| check_shared(ops, source))
+                    .err(),
                 _ => None,
             })
             .map(|err| {
@@ -80,6 +84,7 @@ impl MountBackend for AutomounterBackend {
         let MountSource::Bind { source, .. } = source else {
             return Err(unsupported(self.name(), source));
         };
+        let source = given_source(self.kind(), source.as_deref())?;
         check_shared(ops, source)?;
         bind(ops, source, target, true)?;
         Ok(Vec::new())

@@ -6,7 +6,9 @@ use std::path::Path;
 use cvmfs_core::MountPlan;
 use cvmfs_core::plan::{MountSource, Step};
 
-use crate::backend::{MountBackend, Note, Requirement, bind, source_table, unsupported};
+use crate::backend::{
+    MountBackend, Note, Requirement, bind, given_source, source_table, unsupported,
+};
 use crate::error::MountError;
 use crate::mount_table::path_bytes;
 use crate::sys::MountOps;
@@ -67,7 +69,11 @@ impl MountBackend for HostBindBackend {
         let mut needs = Vec::new();
         for step in plan.steps() {
             if let Step::Mount {
-                source: MountSource::Bind { source, recursive },
+                source:
+                    MountSource::Bind {
+                        source: Some(source),
+                        recursive,
+                    },
                 ..
             } = step
             {
@@ -94,6 +100,7 @@ impl MountBackend for HostBindBackend {
         let MountSource::Bind { source, recursive } = source else {
             return Err(unsupported(self.name(), source));
         };
+        let source = given_source(self.kind(), source.as_deref())?;
         let notes: Vec<Note> = self
             .check_source(ops, source, *recursive)?
             .into_iter()

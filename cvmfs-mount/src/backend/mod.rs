@@ -187,6 +187,15 @@ pub(crate) fn bind(
 }
 
 /// A step the backend does not perform.
+/// The source a mount step reads, or [`MountError::SourceNotGiven`] for a plan made
+/// without one.
+pub(crate) fn given_source(
+    backend: cvmfs_core::BackendKind,
+    source: Option<&Path>,
+) -> Result<&Path, MountError> {
+    source.ok_or(MountError::SourceNotGiven { backend })
+}
+
 pub(crate) fn unsupported(backend: &'static str, source: &MountSource) -> MountError {
     MountError::UnsupportedStep {
         backend,

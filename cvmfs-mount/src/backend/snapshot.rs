@@ -8,7 +8,7 @@ use std::time::Duration;
 use cvmfs_core::MountPlan;
 use cvmfs_core::plan::{MountSource, Step};
 
-use crate::backend::{MountBackend, Note, Requirement, unsupported};
+use crate::backend::{MountBackend, Note, Requirement, given_source, unsupported};
 use crate::directory_server::ServerArgs;
 use crate::error::MountError;
 use crate::sys::{MountOps, PathKind, ServerSpawn, ServerStart};
@@ -71,7 +71,11 @@ impl MountBackend for SnapshotBackend {
         }
         for step in plan.steps() {
             if let Step::Mount {
-                source: MountSource::Snapshot { directory, fqrn },
+                source:
+                    MountSource::Snapshot {
+                        directory: Some(directory),
+                        fqrn,
+                    },
                 ..
             } = step
                 && ops.lstat(directory) != Ok(PathKind::Directory)
@@ -97,13 +101,16 @@ impl MountBackend for SnapshotBackend {
         let MountSource::Snapshot { fqrn, directory } = source else {
             return Err(unsupported(self.name(), source));
         };
+        let directory = given_source(self.kind(), directory.as_deref())?;
         if ops.lstat(directory) != Ok(PathKind::Directory) {
             return Err(MountError::SnapshotSourceMissing {
-                path: directory.clone(),
+                path: directory.to_owned(),
             });
         }
         let mut args = self.settings.prefix_args.clone();
-        args.extend(ServerArgs::new(directory.clone(), target.to_owned(), fqrn.as_str()).to_args());
+        args.extend(
+            ServerArgs::new(directory.to_owned(), target.to_owned(), fqrn.as_str()).to_args(),
+        );
         args.extend(self.settings.extra_args.iter().cloned());
         let spawn = ServerSpawn {
             program: self.settings.program.clone(),

@@ -22,7 +22,7 @@ fn plan(selection: &str, backend: Backend, options: &PlanOptions) -> MountPlan {
 /// A plan of `selection` served from snapshots under `/srv/snap`, default options.
 fn snapshot_plan(selection: &str) -> MountPlan {
     let backend = Backend::Snapshot {
-        source_dir: p("/srv/snap"),
+        source_dir: Some(p("/srv/snap")),
     };
     plan(selection, backend, &PlanOptions::default())
 }
@@ -82,7 +82,7 @@ fn bind_then_propagation_alone_then_read_only_remount() {
     let plan = plan(
         "cms",
         Backend::HostBind {
-            source_root: p("/host/cvmfs"),
+            source_root: Some(p("/host/cvmfs")),
             plain_source: false,
         },
         &plan_options,
@@ -207,7 +207,7 @@ fn a_failing_propagation_call_rolls_back_that_entry_only() {
     let plan = plan(
         "cms sft",
         Backend::HostBind {
-            source_root: p("/host/cvmfs"),
+            source_root: Some(p("/host/cvmfs")),
             plain_source: false,
         },
         &plan_options,
@@ -620,7 +620,7 @@ fn nested_targets_unmount_children_first_without_lazy_fallback() {
     let nested = plan(
         "cms sft",
         Backend::Snapshot {
-            source_dir: p("/srv/snap"),
+            source_dir: Some(p("/srv/snap")),
         },
         &PlanOptions {
             targets,

@@ -13,7 +13,7 @@ use crate::sandbox::{SERVER, Sandbox};
 
 fn snapshot_backend(sandbox: &Sandbox) -> Backend {
     Backend::Snapshot {
-        source_dir: sandbox.path("snap"),
+        source_dir: Some(sandbox.path("snap")),
     }
 }
 
@@ -101,7 +101,7 @@ pub fn binds_with_each_propagation() -> TestResult {
             ..PlanOptions::default()
         };
         let backend = Backend::HostBind {
-            source_root: sandbox.path("export"),
+            source_root: Some(sandbox.path("export")),
             plain_source: true,
         };
         let plan = sandbox.plan_with("cms", backend, options);
@@ -205,7 +205,7 @@ pub fn host_bind_whole_root_receives_later_mounts() -> TestResult {
         "cms.cern.ch",
     );
     let backend = Backend::HostBind {
-        source_root: host.clone(),
+        source_root: Some(host.clone()),
         plain_source: false,
     };
     let plan = sandbox.plan_with(
@@ -257,7 +257,7 @@ pub fn host_bind_per_repository_checks_its_source() -> TestResult {
         "cms.cern.ch",
     );
     let backend = Backend::HostBind {
-        source_root: host.clone(),
+        source_root: Some(host.clone()),
         plain_source: false,
     };
     let plan = sandbox.plan_with(

@@ -44,7 +44,7 @@ fn signal(pid: u32, signal: Signal) {
 fn mounted(sandbox: &Sandbox, names: &[&str], selection: &str) -> (cvmfs_core::MountPlan, Engine) {
     sandbox.snapshots(names);
     let backend = Backend::Snapshot {
-        source_dir: sandbox.path("snap"),
+        source_dir: Some(sandbox.path("snap")),
     };
     let plan = sandbox.plan(selection, backend, "cvmfs");
     let engine = sandbox.engine(&plan, &sandbox.settings(None));

@@ -35,7 +35,7 @@ class MountPlan:
     def __init__(
         self,
         selection: Optional[str] = None,
-        backend: str = "snapshot",
+        backend: Optional[str] = None,
         source: Optional[str] = None,
         shared_dir: Optional[str] = None,
         root: str = "/cvmfs",
