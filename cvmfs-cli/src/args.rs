@@ -210,6 +210,10 @@ pub struct EngineArgs {
     /// what happens meanwhile; the snapshot backend is itself a test stand-in).
     #[arg(long, value_name = "MS", default_value_t = 0, hide = true)]
     pub snapshot_mount_delay_ms: u64,
+    /// host-bind: accept sources served by the snapshot stand-in as client mounts (for
+    /// tests that bind stand-in mounts; a user's host-bind wants the client's).
+    #[arg(long, hide = true)]
+    pub host_bind_accepts_stand_in: bool,
 }
 
 /// Arguments of `mount`, `umount`, `check` and `repair`.
@@ -458,6 +462,9 @@ pub struct DoctorArgs {
     /// The mount root to inspect.
     #[arg(long, value_name = "DIR", default_value = "/cvmfs")]
     pub root: PathBuf,
+    /// Hard limit for asking one mount what serves it, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    pub probe_timeout_ms: u64,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,

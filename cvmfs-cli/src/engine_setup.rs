@@ -64,6 +64,7 @@ fn engine_inner(plan: &MountPlan, args: &EngineArgs, show_progress: bool) -> Eng
             }
             snapshot
         },
+        host_bind_accepts_stand_in: args.host_bind_accepts_stand_in,
     };
     let options = EngineOptions {
         probe_timeout: Duration::from_millis(args.probe_timeout_ms),

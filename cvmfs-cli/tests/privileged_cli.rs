@@ -29,6 +29,10 @@ cleanup() {{ eval "$CLI umount $opts" >/dev/null 2>&1 || true; umount -R -l $D/c
 trap cleanup EXIT
 echo "== mount"; eval "$CLI mount $opts"
 echo "== read"; cat $D/cvmfs/cms.cern.ch/README
+echo "== doctor"; $CLI doctor --root $D/cvmfs || true
+echo "== host-bind of the stand-in's mounts"
+set +e; $CLI mount --backend host-bind --source $D/cvmfs --mounts cms --root $D/bound; echo "host-bind-status=$?"; set -e
+echo "bound: $(grep -c " $D/bound" /proc/self/mountinfo || true)"
 echo "== check"; eval "$CLI check $opts"
 pid=$(eval "$CLI check $opts --json" | grep -o '"pid": [0-9]*' | head -n 1 | grep -o '[0-9]*')
 kill -9 "$pid"
@@ -51,6 +55,11 @@ echo "left: $(grep -c " $D/" /proc/self/mountinfo || true)"
             "Mounting the local snapshot \"cms.cern.ch\" ... DONE",
             "Mounting the local snapshot \"sft.cern.ch\" ... DONE",
             "this is cms.cern.ch",
+            "cms.cern.ch (fuse from cvmfs2, private): the snapshot stand-in, not the CVMFS client",
+            "2 snapshot stand-in mounts are not the client's",
+            "is served by cvmfs-mount snapshot",
+            "host-bind-status=4",
+            "bound: 0",
             "Checking CVMFS mounts ... DONE",
             "Checking CVMFS mounts ... FAILED",
             "dead (Transport endpoint is not connected",

@@ -3,14 +3,17 @@
 
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 
-use cvmfs_core::BackendKind;
+use cvmfs_core::{BackendKind, Fqrn};
 use serde::{Deserialize, Serialize};
 
 use cvmfs_core::plan::AUTOMOUNTER_SHARED_DIRS;
 
 use crate::host_facts::{CLIENT_PATH, FactRequest, HELPER_PATHS, HostFacts};
 use crate::mount_table::TableText;
+use crate::probe::{Expectation, ProbeTarget, probe_all};
 use crate::sys::{MountOps, PathKind};
 
 /// A mount found under the mount root.
@@ -24,6 +27,23 @@ pub struct FoundMount {
     pub source: String,
     /// Propagation as the mount table shows it.
     pub propagation: String,
+    /// What the mount says serves it (`user.version`), when it answered in time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub served_by: Option<String>,
+}
+
+impl FoundMount {
+    /// Whether the mount table shows the client's shape (`fuse`, source `cvmfs2`).
+    fn looks_like_client(&self) -> bool {
+        self.fs_type == "fuse" && self.source == "cvmfs2"
+    }
+
+    /// Whether the snapshot stand-in serves it (it marks itself in `user.version`).
+    pub fn is_stand_in(&self) -> bool {
+        self.served_by
+            .as_deref()
+            .is_some_and(crate::directory_server::is_stand_in_version)
+    }
 }
 
 /// An automounter's shared directory.
@@ -97,6 +117,7 @@ impl HostReport {
                 fs_type: String::from_utf8_lossy(&m.fs_type).into_owned(),
                 source: String::from_utf8_lossy(&m.source).into_owned(),
                 propagation: propagation_text(m),
+                served_by: None,
             };
             let root_bytes = root.as_os_str().as_bytes();
             report.root_mount = table.visible_at(root_bytes).map(found);
@@ -126,6 +147,31 @@ impl HostReport {
         }
         report
     }
+
+    /// Asks each client-shaped mount found under the root what serves it, each within
+    /// `timeout` (a hung mount stays unidentified), so that the snapshot stand-in's
+    /// mounts are not taken for the client's.
+    pub fn identify_servers(&mut self, ops: &Arc<dyn MountOps>, timeout: Duration) {
+        let mut asked = Vec::new();
+        let mut targets = Vec::new();
+        for (index, mount) in self.repositories.iter().enumerate() {
+            let name = mount.path.file_name().and_then(|n| n.to_str());
+            if let Some(fqrn) = name.and_then(|n| Fqrn::parse(n).ok())
+                && mount.looks_like_client()
+            {
+                asked.push(index);
+                targets.push(ProbeTarget {
+                    path: mount.path.clone(),
+                    expect: Expectation::Repository { fqrn },
+                });
+            }
+        }
+        if let Ok(results) = probe_all(ops, &targets, timeout) {
+            for (index, result) in asked.into_iter().zip(results) {
+                self.repositories[index].served_by = result.server_version;
+            }
+        }
+    }
 }
 
 /// Ranks the four backends for this host: those that will work first, each with the
@@ -136,8 +182,9 @@ pub fn recommend(host: &HostReport) -> Vec<Recommendation> {
     let client_mounts = host
         .repositories
         .iter()
-        .filter(|m| m.fs_type == "fuse" && m.source == "cvmfs2")
+        .filter(|m| m.looks_like_client() && !m.is_stand_in())
         .count();
+    let stand_ins = host.repositories.iter().filter(|m| m.is_stand_in()).count();
     let autofs_root = host
         .root_mount
         .as_ref()
@@ -152,7 +199,17 @@ pub fn recommend(host: &HostReport) -> Vec<Recommendation> {
             ),
         )
     } else {
-        (false, "no client mounts or autofs under the mount root to bind from (run the container with -v /cvmfs:/cvmfs:rslave)".to_owned())
+        (
+            false,
+            format!(
+                "no client mounts or autofs under the mount root to bind from{} (run the container with -v /cvmfs:/cvmfs:rslave)",
+                if stand_ins > 0 {
+                    format!("; {stand_ins} snapshot stand-in mounts are not the client's")
+                } else {
+                    String::new()
+                }
+            ),
+        )
     };
     let shared = host.shared_dirs.iter().find(|d| d.shared);
     let automounter = match shared {
@@ -241,6 +298,7 @@ mod tests {
             fs_type: fs_type.to_owned(),
             source: source.to_owned(),
             propagation: "slave".to_owned(),
+            served_by: None,
         }
     }
 
@@ -327,6 +385,47 @@ mod tests {
             ..fuse_only
         };
         assert_eq!(default_backend(&automounter), BackendKind::AutomounterSlave);
+    }
+
+    #[test]
+    fn stand_in_mounts_are_not_taken_for_the_clients() {
+        let fake = Arc::new(crate::sys::FakeOps::new());
+        fake.add_dir("/cvmfs");
+        fake.add_stand_in_mount("/cvmfs/cms.cern.ch", "cms.cern.ch");
+        let ops: Arc<dyn MountOps> = fake.clone();
+        let mut host = HostReport::gather(ops.as_ref(), Path::new("/cvmfs"));
+        // The mount table alone cannot tell: the stand-in has the client's shape.
+        assert!(host.repositories[0].looks_like_client());
+        host.identify_servers(&ops, Duration::from_secs(2));
+        assert!(host.repositories[0].is_stand_in(), "{host:?}");
+        let host_bind = recommend(&host)
+            .into_iter()
+            .find(|r| r.backend == BackendKind::HostBind)
+            .unwrap();
+        assert!(!host_bind.works);
+        assert!(
+            host_bind
+                .reason
+                .contains("1 snapshot stand-in mounts are not the client's")
+        );
+        // A client mount beside it is counted.
+        fake.add_client_mount("/cvmfs/sft.cern.ch", "sft.cern.ch");
+        let mut host = HostReport::gather(ops.as_ref(), Path::new("/cvmfs"));
+        host.identify_servers(&ops, Duration::from_secs(2));
+        let mut seen: Vec<(String, bool)> = host
+            .repositories
+            .iter()
+            .map(|m| (m.path.display().to_string(), m.is_stand_in()))
+            .collect();
+        seen.sort();
+        assert_eq!(
+            seen,
+            [
+                ("/cvmfs/cms.cern.ch".to_owned(), true),
+                ("/cvmfs/sft.cern.ch".to_owned(), false)
+            ]
+        );
+        assert!(recommend(&host)[0].reason.contains("1 client mounts"));
     }
 
     #[test]

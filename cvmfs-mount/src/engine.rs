@@ -495,7 +495,15 @@ impl Engine {
                 self.options.probe_timeout,
             )?;
             if result.health.is_healthy() {
-                return Ok(());
+                return match result.server_version {
+                    Some(version) if result.is_stand_in() && self.backend.refuses_stand_in() => {
+                        Err(MountError::ServedByStandIn {
+                            target: target.to_owned(),
+                            version,
+                        })
+                    }
+                    _ => Ok(()),
+                };
             }
             if Instant::now() >= deadline || matches!(result.health, Health::Hung { .. }) {
                 return Err(match expect {

@@ -236,6 +236,16 @@ pub enum MountError {
         /// The backend.
         backend: cvmfs_core::BackendKind,
     },
+    /// A mount that must be the client's is served by the snapshot stand-in.
+    #[error(
+        "{target} is served by {version}, the snapshot stand-in, not the CVMFS client; bind the host's client mounts (or pass --plain-source for plain directories)"
+    )]
+    ServedByStandIn {
+        /// The mount checked.
+        target: PathBuf,
+        /// Its `user.version`.
+        version: String,
+    },
     /// The snapshot source directory is missing.
     #[error("the snapshot source {path} is not a directory")]
     SnapshotSourceMissing {
@@ -436,6 +446,7 @@ impl MountError {
             Self::VerifyFailed { .. } => "verify-failed",
             Self::SnapshotServer { .. } => "snapshot-server",
             Self::SourceNotGiven { .. } => "source-not-given",
+            Self::ServedByStandIn { .. } => "served-by-stand-in",
             Self::SnapshotSourceMissing { .. } => "snapshot-source-missing",
             Self::ServeFuse { .. } => "serve-fuse",
             Self::WriteFile { .. } => "write-file",

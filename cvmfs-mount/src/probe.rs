@@ -52,6 +52,18 @@ pub struct ProbeResult {
     pub minor: Option<u32>,
     /// How long the probe took, in microseconds.
     pub elapsed_us: u64,
+    /// What the mount says serves it (`user.version`), when it answered as a repository.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_version: Option<String>,
+}
+
+impl ProbeResult {
+    /// Whether the mount is served by the snapshot stand-in, not the CVMFS client.
+    pub fn is_stand_in(&self) -> bool {
+        self.server_version
+            .as_deref()
+            .is_some_and(crate::directory_server::is_stand_in_version)
+    }
 }
 
 /// What the mount table says about a target before anything touches the mount.
@@ -97,7 +109,28 @@ fn corrupted(errno: Errno) -> bool {
 }
 
 /// Asks the mount itself; may block forever on a hung server (run it on its own thread).
-fn ask_server(ops: &dyn MountOps, target: &ProbeTarget) -> Health {
+/// Returns the health and, for a repository that answered, its `user.version`.
+fn ask_server(ops: &dyn MountOps, target: &ProbeTarget) -> (Health, Option<String>) {
+    let path = target.path.as_path();
+    let text = |name: &str| {
+        ops.getxattr(path, name)
+            .ok()
+            .map(|v| String::from_utf8_lossy(&v).trim().to_owned())
+    };
+    let health = health_of(ops, target);
+    let version = match health {
+        Health::Healthy { .. } | Health::Degraded { .. }
+            if matches!(target.expect, Expectation::Repository { .. }) =>
+        {
+            text("user.version")
+        }
+        _ => None,
+    };
+    (health, version)
+}
+
+/// The health the mount answers; may block forever on a hung server.
+fn health_of(ops: &dyn MountOps, target: &ProbeTarget) -> Health {
     let path = target.path.as_path();
     match &target.expect {
         Expectation::Mountpoint => match ops.statfs_magic(path) {
@@ -154,7 +187,9 @@ pub fn probe_all(
     let mut pending = Vec::with_capacity(targets.len());
     for target in targets {
         match from_table(&table, target) {
-            TableVerdict::Decided(health, minor) => pending.push((target, minor, Err(health))),
+            TableVerdict::Decided(health, minor) => {
+                pending.push((target, minor, Err((health, None))));
+            }
             TableVerdict::AskServer(minor) => {
                 let (sender, receiver) = mpsc::channel();
                 let ops = Arc::clone(ops);
@@ -163,9 +198,9 @@ pub fn probe_all(
                     .name("cvmfs-probe".to_owned())
                     .spawn(move || {
                         let started = Instant::now();
-                        let health = ask_server(ops.as_ref(), &job);
+                        let answer = ask_server(ops.as_ref(), &job);
                         // The receiver is gone when the probe timed out: nothing to do.
-                        let _ = sender.send((health, started.elapsed()));
+                        let _ = sender.send((answer, started.elapsed()));
                     })
                     .map_err(|source| MountError::Spawn {
                         program: PathBuf::from("probe thread"),
@@ -179,16 +214,20 @@ pub fn probe_all(
     Ok(pending
         .into_iter()
         .map(|(target, minor, outcome)| {
-            let (health, elapsed) = match outcome {
-                Err(health) => (health, base),
+            let ((health, server_version), elapsed) = match outcome {
+                Err(decided) => (decided, base),
                 Ok(receiver) => {
                     let left = deadline.saturating_duration_since(Instant::now());
                     match receiver.recv_timeout(left) {
-                        Ok((health, took)) => (health, base + took),
+                        Ok((answer, took)) => (answer, base + took),
                         Err(_) => (
-                            Health::Hung {
-                                after_ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
-                            },
+                            (
+                                Health::Hung {
+                                    after_ms: u64::try_from(timeout.as_millis())
+                                        .unwrap_or(u64::MAX),
+                                },
+                                None,
+                            ),
                             timeout,
                         ),
                     }
@@ -200,6 +239,7 @@ pub fn probe_all(
                 health,
                 minor,
                 elapsed_us: u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
+                server_version,
             }
         })
         .collect())
@@ -253,6 +293,7 @@ mod tests {
             FakeHealth::Serving {
                 fqrn: "d.cern.ch".into(),
                 io_errors: 3,
+                version: "2.12.7.0".into(),
             },
         );
         fake.add_shared_dir("/cvmfs/e.cern.ch");

@@ -126,6 +126,7 @@ fn engine(
     let settings = BackendSettings {
         helper: helper_settings,
         snapshot: snapshot_settings(py)?,
+        host_bind_accepts_stand_in: false,
     };
     let options = EngineOptions {
         probe_timeout: Duration::from_millis(probe_timeout_ms),

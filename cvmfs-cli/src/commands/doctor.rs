@@ -15,7 +15,12 @@ fn yes(value: bool) -> &'static str {
 
 /// Runs `doctor`; exits 0 when at least one backend will work.
 pub fn run(args: &DoctorArgs, out: &mut dyn Write) -> Result<u8, CliError> {
-    let host = HostReport::gather(&LinuxOps, &args.root);
+    let mut host = HostReport::gather(&LinuxOps, &args.root);
+    let ops: std::sync::Arc<dyn cvmfs_mount::sys::MountOps> = std::sync::Arc::new(LinuxOps);
+    host.identify_servers(
+        &ops,
+        std::time::Duration::from_millis(args.probe_timeout_ms),
+    );
     let ranked = recommend(&host);
     let default = default_backend(&host);
     let code = if ranked.iter().any(|r| r.works) {
@@ -103,11 +108,16 @@ pub fn run(args: &DoctorArgs, out: &mut dyn Write) -> Result<u8, CliError> {
     ));
     for repo in &host.repositories {
         text.push_str(&format!(
-            "    {} ({} from {}, {})\n",
+            "    {} ({} from {}, {}){}\n",
             repo.path.display(),
             repo.fs_type,
             repo.source,
-            repo.propagation
+            repo.propagation,
+            if repo.is_stand_in() {
+                ": the snapshot stand-in, not the CVMFS client"
+            } else {
+                ""
+            }
         ));
     }
     for dir in &host.shared_dirs {

@@ -18,6 +18,8 @@ use crate::sys::MountOps;
 pub struct HostBindBackend {
     /// The sources are plain directories (an exported snapshot), not client mounts.
     pub plain_source: bool,
+    /// Sources served by the snapshot stand-in pass as client mounts (tests only).
+    pub accepts_stand_in: bool,
 }
 
 impl HostBindBackend {
@@ -58,6 +60,12 @@ impl HostBindBackend {
 impl MountBackend for HostBindBackend {
     fn kind(&self) -> cvmfs_core::BackendKind {
         cvmfs_core::BackendKind::HostBind
+    }
+
+    /// A client mount is what the host's repositories are; a stand-in's mount that looks
+    /// like one in the mount table is not.
+    fn refuses_stand_in(&self) -> bool {
+        !self.plain_source && !self.accepts_stand_in
     }
 
     fn preflight(

@@ -103,6 +103,12 @@ pub trait MountBackend: Send + Sync {
         target: &Path,
     ) -> Result<Vec<Note>, MountError>;
 
+    /// Whether a mount this backend made must not be served by the snapshot stand-in
+    /// (its verification refuses one whose `user.version` says so).
+    fn refuses_stand_in(&self) -> bool {
+        false
+    }
+
     /// Unmounts one mount this backend made. A busy mount is detached lazily.
     fn unmount(&self, ops: &dyn MountOps, target: &Path) -> Result<(), MountError> {
         match ops.umount(target, MntFlags::empty()) {
@@ -129,6 +135,9 @@ pub struct BackendSettings {
     pub helper: HelperSettings,
     /// For `snapshot`.
     pub snapshot: SnapshotSettings,
+    /// For `host-bind`: accept sources served by the snapshot stand-in as client mounts
+    /// (tests that bind stand-in mounts; never a user's default).
+    pub host_bind_accepts_stand_in: bool,
 }
 
 /// The backend that executes `backend`, configured from `settings`.
@@ -143,6 +152,7 @@ pub fn backend_for(
         }),
         cvmfs_core::Backend::HostBind { plain_source, .. } => Arc::new(HostBindBackend {
             plain_source: *plain_source,
+            accepts_stand_in: settings.host_bind_accepts_stand_in,
         }),
         cvmfs_core::Backend::AutomounterSlave { .. } => Arc::new(AutomounterBackend),
         cvmfs_core::Backend::Snapshot { .. } => Arc::new(SnapshotBackend {

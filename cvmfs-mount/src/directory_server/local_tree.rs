@@ -167,7 +167,11 @@ impl ReadOnlyTree for LocalTree {
             revision: self.revision.clone(),
             root_hash: format!("{:040x}", u128::from(std::process::id()) << 8 | 0x5a),
             // Says what it is: a stand-in serving a local directory, not the client.
-            version: format!("cvmfs-mount snapshot {}", env!("CARGO_PKG_VERSION")),
+            version: format!(
+                "{} {}",
+                super::STAND_IN_VERSION_PREFIX,
+                env!("CARGO_PKG_VERSION")
+            ),
             host_list: host.clone(),
             host,
             proxy: "DIRECT".to_owned(),

@@ -7,6 +7,15 @@
 //! - [`inodes`]: inode numbers for its paths.
 //! - [`server_args`]: the server's command line.
 
+/// How the stand-in begins its `user.version`: probes, `doctor` and host-bind tell it
+/// from the client by this.
+pub const STAND_IN_VERSION_PREFIX: &str = "cvmfs-mount snapshot";
+
+/// Whether a `user.version` is the stand-in's.
+pub fn is_stand_in_version(version: &str) -> bool {
+    version.starts_with(STAND_IN_VERSION_PREFIX)
+}
+
 pub mod inodes;
 pub mod local_tree;
 pub mod server_args;

@@ -95,6 +95,8 @@ pub enum FakeHealth {
         fqrn: String,
         /// `user.nioerr`.
         io_errors: u64,
+        /// `user.version`.
+        version: String,
     },
     /// The server is gone: ENOTCONN.
     Dead,
@@ -292,6 +294,19 @@ impl FakeOps {
         )
     }
 
+    /// Adds a mount of the snapshot stand-in: the client's shape in the mount table, its
+    /// own name in `user.version`.
+    pub fn add_stand_in_mount(&self, target: impl AsRef<Path>, fqrn: &str) -> u32 {
+        self.add_dir(target.as_ref());
+        let mut state = self.lock();
+        let health = FakeHealth::Serving {
+            fqrn: fqrn.to_owned(),
+            io_errors: 0,
+            version: format!("{} 0.1.0", crate::directory_server::STAND_IN_VERSION_PREFIX),
+        };
+        push_mount(&mut state, target.as_ref(), "fuse", "cvmfs2", true, health)
+    }
+
     /// Adds a shared tmpfs mount (a directory published with rshared propagation).
     pub fn add_shared_dir(&self, target: impl AsRef<Path>) -> u32 {
         self.add_dir(target.as_ref());
@@ -410,6 +425,7 @@ fn client_health(fqrn: &str) -> FakeHealth {
     FakeHealth::Serving {
         fqrn: fqrn.to_owned(),
         io_errors: 0,
+        version: "2.12.7.0".to_owned(),
     }
 }
 
@@ -641,8 +657,13 @@ impl MountOps for FakeOps {
             serving_index(&state, path).map(|i| state.mounts[i].health.clone())
         };
         match health {
-            Some(FakeHealth::Serving { fqrn, io_errors }) => match name {
+            Some(FakeHealth::Serving {
+                fqrn,
+                io_errors,
+                version,
+            }) => match name {
                 "user.fqrn" => Ok(fqrn.into_bytes()),
+                "user.version" => Ok(version.into_bytes()),
                 "user.revision" => Ok(b"7".to_vec()),
                 "user.pid" => Ok(b"4242".to_vec()),
                 "user.nioerr" => Ok(io_errors.to_string().into_bytes()),

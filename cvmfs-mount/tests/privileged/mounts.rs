@@ -269,7 +269,17 @@ pub fn host_bind_per_repository_checks_its_source() -> TestResult {
             ..PlanOptions::default()
         },
     );
-    let engine = sandbox.engine(&plan, &sandbox.settings(None));
+    // The host's "client mount" here is our snapshot stand-in: host-bind tells it from
+    // the client by its user.version, refuses it and leaves nothing mounted.
+    let refused = sandbox.engine(&plan, &sandbox.settings(None)).mount(&plan);
+    let error = refused.entries[0].error.as_ref().unwrap();
+    assert_eq!(error.kind, "served-by-stand-in", "{refused:#?}");
+    assert!(error.message.contains("not the CVMFS client"), "{error:?}");
+    assert!(sandbox.seen(&sandbox.path("cvmfs/cms.cern.ch")).is_none());
+    // Accepting the stand-in (as the remaining tests of binding do) binds it.
+    let mut settings = sandbox.settings(None);
+    settings.host_bind_accepts_stand_in = true;
+    let engine = sandbox.engine(&plan, &settings);
     let report = engine.mount(&plan);
     assert_eq!(report.status(), Status::Partial, "{report:#?}");
     assert_eq!(report.entries[0].outcome, Outcome::Mounted);

@@ -163,6 +163,7 @@ pub fn settings_for(dir: &Path, helper: Option<&Path>) -> BackendSettings {
             write_default_local: None,
         },
         snapshot: SnapshotSettings::new(SERVER),
+        host_bind_accepts_stand_in: false,
     }
 }
 
