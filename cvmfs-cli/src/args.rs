@@ -448,6 +448,19 @@ pub struct RunArgsArgs {
     /// The user in the image.
     #[arg(long, default_value = "cmsusr")]
     pub user: String,
+    /// MY_UID for the container user (default: your uid, none for root).
+    #[arg(long, value_name = "UID")]
+    pub my_uid: Option<u32>,
+    /// MY_GID for the container user (default: your gid, none for root).
+    #[arg(long, value_name = "GID")]
+    pub my_gid: Option<u32>,
+    /// docker/podman: the container's network (`host` or `none`, for example).
+    #[arg(long, value_name = "MODE")]
+    pub network: Option<String>,
+    /// Print the arguments even when the bind source's propagation would make the
+    /// engine refuse them.
+    #[arg(long)]
+    pub skip_propagation_check: bool,
     /// Print JSON (an argument vector or a manifest).
     #[arg(long)]
     pub json: bool,

@@ -134,6 +134,9 @@ pub struct RunRequest {
     pub root: PathBuf,
     /// The command to run; empty for an interactive shell.
     pub command: Vec<String>,
+    /// docker/podman: `--network` (`host`, `none`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<String>,
 }
 
 /// What `render` produces.
@@ -194,8 +197,9 @@ fn host_binds(
     let root = path(root);
     match provision {
         Provision::InContainer => Vec::new(),
+        // Read-only: the container must not write into the host's tree.
         Provision::HostRoot { host_root: dir } | Provision::Automounter { host_dir: dir } => {
-            vec![(path(dir), root, "rslave")]
+            vec![(path(dir), root, "ro,rslave")]
         }
         Provision::HostPerRepository {
             host_root,
@@ -221,6 +225,9 @@ fn engine_argv(r: &RunRequest) -> Vec<String> {
     match &r.name {
         Some(name) => a.extend(["--name".into(), name.clone()]),
         None => a.push("--rm".into()),
+    }
+    if let Some(network) = &r.network {
+        a.extend(["--network".into(), network.clone()]);
     }
     match &r.provision {
         Provision::InContainer => {
@@ -322,7 +329,11 @@ fn apptainer_argv(r: &RunRequest) -> Vec<String> {
         host => {
             // Apptainer binds take no propagation option: only read-only carries over.
             for (source, target, option) in host_binds(host, &r.root) {
-                let read_only = if option == "ro" { ":ro" } else { "" };
+                let read_only = if option.split(',').any(|o| o == "ro") {
+                    ":ro"
+                } else {
+                    ""
+                };
                 a.extend(["--bind".into(), format!("{source}:{target}{read_only}")]);
             }
         }
@@ -397,7 +408,7 @@ fn gitlab_ci(r: &RunRequest) -> String {
         "run".to_owned(),
         "--rm".to_owned(),
         "-v".to_owned(),
-        format!("{}:{}:rslave", path(&host_dir), path(&r.root)),
+        format!("{}:{}:ro,rslave", path(&host_dir), path(&r.root)),
         r.image.clone(),
     ];
     build.extend(if r.command.is_empty() {
@@ -442,6 +453,7 @@ mod tests {
             user: "cmsusr".to_owned(),
             root: PathBuf::from("/cvmfs"),
             command: Vec::new(),
+            network: None,
         }
     }
 
@@ -475,7 +487,7 @@ mod tests {
                 host_root: host.clone(),
             },
         ));
-        assert!(a.contains(&"/cvmfs:/cvmfs:rslave".to_owned()));
+        assert!(a.contains(&"/cvmfs:/cvmfs:ro,rslave".to_owned()));
         let repos = vec![Fqrn::parse("cms.cern.ch").unwrap()];
         let a = argv(&request(
             Runtime::Podman,
@@ -492,7 +504,7 @@ mod tests {
                 host_dir: "/shared-mounts/cvmfs".into(),
             },
         ));
-        assert!(a.contains(&"/shared-mounts/cvmfs:/cvmfs:rslave".to_owned()));
+        assert!(a.contains(&"/shared-mounts/cvmfs:/cvmfs:ro,rslave".to_owned()));
     }
 
     #[test]
@@ -536,7 +548,7 @@ mod tests {
                 host_root: "/cvmfs".into(),
             },
         ));
-        assert_eq!(a[..4], ["apptainer", "shell", "--bind", "/cvmfs:/cvmfs"]);
+        assert_eq!(a[..4], ["apptainer", "shell", "--bind", "/cvmfs:/cvmfs:ro"]);
         let Rendered::Manifest(k8s) =
             render(&request(Runtime::Kubernetes, Provision::InContainer)).unwrap()
         else {
@@ -559,7 +571,7 @@ mod tests {
             "{ci}"
         );
         assert!(ci.contains("/cvmfsmounts:/cvmfsmounts:rshared"), "{ci}");
-        assert!(ci.contains("/cvmfsmounts/cvmfs:/cvmfs:rslave"), "{ci}");
+        assert!(ci.contains("/cvmfsmounts/cvmfs:/cvmfs:ro,rslave"), "{ci}");
     }
 
     proptest! {

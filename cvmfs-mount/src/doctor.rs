@@ -282,6 +282,49 @@ pub fn default_backend(host: &HostReport) -> BackendKind {
         .map_or(BackendKind::Cvmfs2Helper, |r| r.backend)
 }
 
+/// Why a container engine would refuse an `rslave` bind from a directory, and the
+/// command that fixes it: Docker and podman accept one only from a mount that is shared
+/// or a slave.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PropagationFix {
+    /// The directory to bind.
+    pub dir: PathBuf,
+    /// The mount it is on.
+    pub mount_point: PathBuf,
+    /// What to run on the host.
+    pub command: String,
+}
+
+impl std::fmt::Display for PropagationFix {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} is on the mount {}, which is private: the engine refuses an rslave bind from it (\"not a shared or slave mount\"); on the host run: {}",
+            self.dir.display(),
+            self.mount_point.display(),
+            self.command
+        )
+    }
+}
+
+/// What must change before `dir` can be bound with `rslave` propagation; `None` when the
+/// mount it is on is already shared or a slave (or the mount table cannot be read).
+pub fn rslave_source_fix(ops: &dyn MountOps, dir: &Path) -> Option<PropagationFix> {
+    let mut text = TableText::read(ops).ok()?;
+    let table = text.parse().ok()?;
+    let mount = table.serving(dir.as_os_str().as_bytes())?;
+    let propagation = mount.propagation();
+    if propagation.carries_events() || propagation.receives_events() {
+        return None;
+    }
+    let mount_point = mount.mount_point_path().to_owned();
+    Some(PropagationFix {
+        dir: dir.to_owned(),
+        command: format!("mount --make-rshared {}", mount_point.display()),
+        mount_point,
+    })
+}
+
 /// [`default_backend`] for the host `ops` looks at, with `root` as the mount root: what
 /// the command line and the bindings use when no backend is named.
 pub fn default_backend_on(ops: &dyn MountOps, root: &Path) -> BackendKind {
@@ -426,6 +469,21 @@ mod tests {
             ]
         );
         assert!(recommend(&host)[0].reason.contains("1 client mounts"));
+    }
+
+    #[test]
+    fn a_private_bind_source_gets_the_command_that_fixes_it() {
+        let fake = crate::sys::FakeOps::new();
+        fake.add_dir("/srv/cvmfs");
+        fake.add_shared_dir("/shared-mounts");
+        fake.add_dir("/shared-mounts/cvmfs");
+        let fix = rslave_source_fix(&fake, Path::new("/srv/cvmfs")).unwrap();
+        assert_eq!(fix.command, "mount --make-rshared /");
+        assert!(fix.to_string().contains("not a shared or slave mount"));
+        assert_eq!(
+            rslave_source_fix(&fake, Path::new("/shared-mounts/cvmfs")),
+            None
+        );
     }
 
     #[test]

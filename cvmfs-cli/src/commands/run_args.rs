@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use cvmfs_core::runtime_args::{Provision, Rendered, RunRequest, Runtime, render};
 
 use cvmfs_core::BackendKind;
+use cvmfs_mount::doctor::rslave_source_fix;
+use cvmfs_mount::sys::LinuxOps;
 
 use crate::args::RunArgsArgs;
 use crate::error::{CliError, InputProblem};
@@ -41,6 +43,73 @@ pub fn run(args: &RunArgsArgs, out: &mut dyn Write) -> Result<u8, CliError> {
         (Some(display), _) => Some(display.clone()),
         (None, true) => std::env::var("DISPLAY").ok(),
         (None, false) => None,
+    };
+    // Sources the engine would bind: a missing one is created empty and owned by root
+    // by Docker, and an rslave bind from a private mount is refused.
+    let mut binds: Vec<(&'static str, PathBuf, bool)> = Vec::new();
+    match args.backend {
+        BackendKind::HostBind => {
+            binds.push(("--source", args.source.clone(), !args.per_repository))
+        }
+        BackendKind::AutomounterSlave => {
+            binds.push(("--shared-dir", args.shared_dir.clone(), true))
+        }
+        BackendKind::Cvmfs2Helper | BackendKind::Snapshot => {}
+    }
+    if let Some(local) = &args.local {
+        binds.push(("--local", local.clone(), false));
+    }
+    let engine = args.runtime == "docker" || args.runtime == "podman";
+    // Docker alone creates a missing source (podman and apptainer refuse one).
+    let creates_missing = args.runtime == "docker";
+    if args.x11 && creates_missing && !home.join(".Xauthority").is_file() {
+        binds.push(("--x11", home.join(".Xauthority"), false));
+    }
+    for (option, dir, rslave) in binds {
+        let exists = if option == "--x11" {
+            dir.is_file()
+        } else {
+            dir.is_dir()
+        };
+        if creates_missing && !exists {
+            problems.push(InputProblem::Option {
+                option,
+                message: format!(
+                    "{} does not exist here (Docker would create it as an empty directory owned by root)",
+                    dir.display()
+                ),
+            });
+        } else if rslave && engine && !args.skip_propagation_check {
+            if let Some(fix) = rslave_source_fix(&LinuxOps, &dir) {
+                problems.push(InputProblem::Option {
+                    option,
+                    message: fix.to_string(),
+                });
+            }
+        }
+    }
+    if args.x11 && display.is_none() {
+        problems.push(InputProblem::Option {
+            option: "--x11",
+            message: "DISPLAY is not set: pass --display or set DISPLAY".to_owned(),
+        });
+    }
+    // Root's own ids would make the container user root-equivalent: without --my-uid,
+    // root callers keep the image's ids.
+    let (uid, gid) = (
+        nix::unistd::getuid().as_raw(),
+        nix::unistd::getgid().as_raw(),
+    );
+    let ids = match (args.my_uid, args.my_gid) {
+        (Some(my_uid), my_gid) => Some((my_uid, my_gid.unwrap_or(gid))),
+        (None, Some(_)) if uid == 0 => {
+            problems.push(InputProblem::Option {
+                option: "--my-gid",
+                message: "needs --my-uid when run as root".to_owned(),
+            });
+            None
+        }
+        (None, my_gid) => (uid != 0).then(|| (uid, my_gid.unwrap_or(gid))),
     };
     let (Some(runtime), Some(selection)) = (runtime, selection) else {
         return Err(CliError::InvalidInput { problems });
@@ -82,17 +151,13 @@ pub fn run(args: &RunArgsArgs, out: &mut dyn Write) -> Result<u8, CliError> {
         port: args.port,
         display,
         x11: args.x11,
-        // Root's ids would make the container user root-equivalent: keep the image's.
         globus: home.join(".globus").is_dir(),
-        ids: Some((
-            nix::unistd::getuid().as_raw(),
-            nix::unistd::getgid().as_raw(),
-        ))
-        .filter(|(uid, _)| *uid != 0),
+        ids,
         home: home.clone(),
         user: args.user.clone(),
         root: args.root.clone(),
         command: args.command.clone(),
+        network: args.network.clone(),
     };
     let rendered = render(&request).map_err(|e| CliError::InvalidInput {
         problems: vec![e.into()],
