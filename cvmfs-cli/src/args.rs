@@ -396,6 +396,8 @@ pub struct RunArgsArgs {
     #[arg(long, value_name = "DIR", default_value = "/cvmfs")]
     pub source: PathBuf,
     /// host-bind: one read-only bind per repository instead of the whole directory.
+    /// Such binds go stale for good when the host remounts a repository (the container
+    /// keeps "not connected"); the whole-directory rslave bind recovers.
     #[arg(long)]
     pub per_repository: bool,
     /// automounter-slave: the host directory the automounter shares.

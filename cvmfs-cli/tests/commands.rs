@@ -316,7 +316,9 @@ fn run_args_manifests_and_bad_runtimes() {
         ])
         .assert()
         .success()
-        .stdout(predicate::str::contains("/cvmfsmounts/cvmfs:/cvmfs:ro,rslave"));
+        .stdout(predicate::str::contains(
+            "/cvmfsmounts/cvmfs:/cvmfs:ro,rslave",
+        ));
     cli()
         .args(["run-args", "lxc", "--mounts", "cms none"])
         .assert()

@@ -75,6 +75,10 @@ pub struct HostReport {
     pub repositories: Vec<FoundMount>,
     /// Automounter directories that exist.
     pub shared_dirs: Vec<SharedDir>,
+    /// What makes the mount root bindable with `rslave` (Docker and podman refuse a
+    /// root on a private mount), when it is not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_propagation_fix: Option<PropagationFix>,
 }
 
 /// One backend judged.
@@ -106,6 +110,9 @@ impl HostReport {
             helper_installed: HELPER_PATHS.iter().any(|p| facts.executable(Path::new(p))),
             client_installed: facts.executable(Path::new(CLIENT_PATH)),
             root_exists: ops.lstat(root) == Ok(PathKind::Directory),
+            root_propagation_fix: (ops.lstat(root) == Ok(PathKind::Directory))
+                .then(|| rslave_source_fix(ops, root))
+                .flatten(),
             facts,
             ..Self::default()
         };
@@ -194,8 +201,12 @@ pub fn recommend(host: &HostReport) -> Vec<Recommendation> {
         (
             true,
             format!(
-                "the host's repositories are visible here ({client_mounts} client mounts{}): bind them with rslave propagation",
-                if autofs_root { ", autofs root" } else { "" }
+                "the host's repositories are visible here ({client_mounts} client mounts{}): bind them with rslave propagation{}",
+                if autofs_root { ", autofs root" } else { "" },
+                host.root_propagation_fix
+                    .as_ref()
+                    .map(|fix| format!(", after running on the host: {}", fix.command))
+                    .unwrap_or_default()
             ),
         )
     } else {

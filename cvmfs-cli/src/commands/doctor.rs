@@ -120,6 +120,9 @@ pub fn run(args: &DoctorArgs, out: &mut dyn Write) -> Result<u8, CliError> {
             }
         ));
     }
+    if let Some(fix) = &host.root_propagation_fix {
+        text.push_str(&format!("  {fix}\n"));
+    }
     for dir in &host.shared_dirs {
         text.push_str(&format!(
             "  automounter directory {}: {}\n",

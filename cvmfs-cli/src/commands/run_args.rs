@@ -79,13 +79,15 @@ pub fn run(args: &RunArgsArgs, out: &mut dyn Write) -> Result<u8, CliError> {
                     dir.display()
                 ),
             });
-        } else if rslave && engine && !args.skip_propagation_check {
-            if let Some(fix) = rslave_source_fix(&LinuxOps, &dir) {
-                problems.push(InputProblem::Option {
-                    option,
-                    message: fix.to_string(),
-                });
-            }
+        } else if rslave
+            && engine
+            && !args.skip_propagation_check
+            && let Some(fix) = rslave_source_fix(&LinuxOps, &dir)
+        {
+            problems.push(InputProblem::Option {
+                option,
+                message: fix.to_string(),
+            });
         }
     }
     if args.x11 && display.is_none() {

@@ -1,5 +1,8 @@
 //! Helpers shared by the CLI's privileged test files.
 
+// Each test file compiles this module on its own and uses only part of it.
+#![allow(dead_code)]
+
 use std::ffi::OsStr;
 use std::path::Path;
 use std::process::Command;
@@ -24,24 +27,24 @@ pub fn can_run(tools: &[&str]) -> bool {
 /// Runs a bash script (`-euo pipefail`) in a private mount namespace with `CLI` set to the
 /// binary under test and the given extra variables; returns (status, stdout, stderr).
 pub fn in_namespace(script: &str, vars: &[(&str, &OsStr)]) -> (i32, String, String) {
-    let mut command = Command::new("unshare");
+    run_script(&["unshare", "-m", "--propagation", "private"], script, vars)
+}
+
+/// Runs a bash script as [`in_namespace`] does, started through `prefix` (a command that
+/// enters the namespace to run it in).
+pub fn run_script(prefix: &[&str], script: &str, vars: &[(&str, &OsStr)]) -> (i32, String, String) {
+    let mut command = Command::new(prefix[0]);
     command
-        .args([
-            "-m",
-            "--propagation",
-            "private",
-            "bash",
-            "-euo",
-            "pipefail",
-            "-c",
-            script,
-        ])
+        .args(&prefix[1..])
+        .args(["bash", "-euo", "pipefail", "-c", script])
         .env("CLI", env!("CARGO_BIN_EXE_cvmfs-cli"))
         .env_remove("CVMFS_MOUNTS");
     for (name, value) in vars {
         command.env(name, value);
     }
-    let output = command.output().expect("unshare runs");
+    let output = command
+        .output()
+        .expect("the namespace's entry command runs");
     (
         output.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&output.stdout).into_owned(),
