@@ -42,8 +42,8 @@ pub enum Command {
     #[command(after_help = UMOUNT_EXAMPLES)]
     Umount(OperateArgs),
     /// Probe every selected repository, each within the probe timeout; exit 0 only when
-    /// all are healthy.
-    #[command(after_help = CHECK_EXAMPLES)]
+    /// all are healthy (`cvmfs_config probe` and `stat` users: same meaning).
+    #[command(after_help = CHECK_EXAMPLES, visible_aliases = ["probe", "stat"])]
     Check(OperateArgs),
     /// Repair dead, hung or missing repositories; healthy ones are not touched.
     #[command(after_help = REPAIR_EXAMPLES)]
@@ -74,8 +74,9 @@ pub enum Command {
     /// value quoted.
     #[command(after_help = RUN_ARGS_EXAMPLES)]
     RunArgs(RunArgsArgs),
-    /// Inspect this host and recommend the backend that will work.
-    #[command(after_help = DOCTOR_EXAMPLES)]
+    /// Inspect this host and recommend the backend that will work (`cvmfs_config
+    /// chksetup` users: same meaning).
+    #[command(after_help = DOCTOR_EXAMPLES, visible_alias = "chksetup")]
     Doctor(DoctorArgs),
     /// Print shell completions for cvmfs-cli.
     #[command(

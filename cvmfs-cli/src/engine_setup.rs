@@ -2,15 +2,12 @@
 //! needs, and snapshot servers started as `cvmfs-cli serve` children.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use cvmfs_core::MountPlan;
 use cvmfs_core::config::ClientProfile;
 use cvmfs_mount::backend::{BackendSettings, HelperSettings, SnapshotSettings};
-use cvmfs_mount::engine::ProgressHook;
-use cvmfs_mount::{Engine, EngineOptions, EntryReport};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use cvmfs_mount::{Engine, EngineOptions};
 
 use crate::args::EngineArgs;
 
@@ -22,29 +19,8 @@ pub fn snapshot_settings() -> SnapshotSettings {
     settings
 }
 
-/// Prints `[k/N] name ... OUTCOME` on stderr as entries finish.
-fn progress_printer(total: usize) -> ProgressHook {
-    let done = AtomicUsize::new(0);
-    Arc::new(move |entry: &EntryReport| {
-        let k = done.fetch_add(1, Ordering::SeqCst) + 1;
-        let name = entry.name();
-        eprintln!("[{k}/{total}] {name} ... {:?}", entry.outcome);
-    })
-}
-
-/// An engine for `plan` configured from the command line; progress goes to stderr when it
-/// is a terminal and machine output is not asked for.
-pub fn engine_with_progress(plan: &MountPlan, args: &EngineArgs, json: bool) -> Engine {
-    use std::io::IsTerminal;
-    engine_inner(plan, args, !json && std::io::stderr().is_terminal())
-}
-
-/// An engine for `plan` configured from the command line, without progress lines.
+/// An engine for `plan` configured from the command line.
 pub fn engine(plan: &MountPlan, args: &EngineArgs) -> Engine {
-    engine_inner(plan, args, false)
-}
-
-fn engine_inner(plan: &MountPlan, args: &EngineArgs, show_progress: bool) -> Engine {
     let settings = BackendSettings {
         helper: HelperSettings {
             program: args.helper.clone(),
@@ -74,10 +50,5 @@ fn engine_inner(plan: &MountPlan, args: &EngineArgs, show_progress: bool) -> Eng
         allow_non_empty: args.allow_non_empty,
         config_repo_required: args.config_repo_required,
     };
-    let engine = Engine::for_host(plan, &settings, options);
-    if show_progress {
-        engine.with_progress(progress_printer(plan.entries().len()))
-    } else {
-        engine
-    }
+    Engine::for_host(plan, &settings, options)
 }

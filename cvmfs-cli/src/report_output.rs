@@ -2,9 +2,12 @@
 //! repository, or JSON.
 
 use std::io::Write;
+use std::sync::Arc;
 
+use cvmfs_core::BackendKind;
+use cvmfs_mount::engine::ProgressHook;
 use cvmfs_mount::probe::ProbeResult;
-use cvmfs_mount::{Operation, Outcome, PlanReport, Status};
+use cvmfs_mount::{EntryReport, Operation, Outcome, PlanReport, Status};
 
 use crate::error::CliError;
 use crate::exit_code;
@@ -37,6 +40,21 @@ fn word(outcome: Outcome) -> &'static str {
 
 /// Writes a report; returns the exit code for its status.
 pub fn print_report(report: &PlanReport, json: bool, out: &mut dyn Write) -> Result<u8, CliError> {
+    print_report_lines(report, json, true, out)
+}
+
+/// Writes what [`print_report`] writes after [`streamed_lines`] printed the entries: only
+/// the line for an empty plan; returns the exit code.
+pub fn finish_streamed(report: &PlanReport, out: &mut dyn Write) -> Result<u8, CliError> {
+    print_report_lines(report, false, false, out)
+}
+
+fn print_report_lines(
+    report: &PlanReport,
+    json: bool,
+    entries: bool,
+    out: &mut dyn Write,
+) -> Result<u8, CliError> {
     let write = |out: &mut dyn Write, text: String| {
         out.write_all(text.as_bytes())
             .map_err(|source| CliError::WriteOutput { source })
@@ -54,33 +72,55 @@ pub fn print_report(report: &PlanReport, json: bool, out: &mut dyn Write) -> Res
         write(out, format!("{line}\n"))?;
         return Ok(exit_code::SUCCESS);
     }
-    let verb = match report.operation {
+    if entries {
+        for entry in &report.entries {
+            write(out, entry_text(report.operation, report.backend, entry))?;
+        }
+    }
+    Ok(status_code(report.status()))
+}
+
+/// The anchor's line for one entry, with its warnings below.
+fn entry_text(operation: Operation, backend: BackendKind, entry: &EntryReport) -> String {
+    let verb = match operation {
         Operation::Mount => "Mounting",
         Operation::Unmount => "Unmounting",
         Operation::Repair => "Repairing",
     };
     // The snapshot backend serves local directories: never worded as the client's mounts.
-    let what = if report.backend == cvmfs_core::BackendKind::Snapshot {
+    let what = if backend == BackendKind::Snapshot {
         "the local snapshot"
     } else {
         "the filesystem"
     };
-    for entry in &report.entries {
-        let mut line = format!(
-            "{verb} {what} \"{}\" ... {}",
-            name(entry),
-            word(entry.outcome)
-        );
-        if let Some(error) = &entry.error {
-            line.push_str(&format!(": {}", error.message));
-        }
-        line.push('\n');
-        for warning in &entry.warnings {
-            line.push_str(&format!("\twarning: {warning}\n"));
-        }
-        write(out, line)?;
+    let mut line = format!(
+        "{verb} {what} \"{}\" ... {}",
+        name(entry),
+        word(entry.outcome)
+    );
+    if let Some(error) = &entry.error {
+        line.push_str(&format!(": {}", error.message));
     }
-    Ok(status_code(report.status()))
+    line.push('\n');
+    for warning in &entry.warnings {
+        line.push_str(&format!("\twarning: {warning}\n"));
+    }
+    line
+}
+
+/// Prints each entry of `operation` on standard output as soon as it finishes, flushed,
+/// whatever standard output is (a terminal, `docker logs`, a CI log): nothing waits for
+/// the last mount. Entries of other operations (a watch's repair rounds) are left to
+/// their own reporting.
+pub fn streamed_lines(operation: Operation, backend: BackendKind) -> ProgressHook {
+    Arc::new(move |done: Operation, entry: &EntryReport| {
+        if done == operation {
+            let mut out = std::io::stdout().lock();
+            // Informational: a closed standard output must not stop the mounts.
+            let _ = out.write_all(entry_text(done, backend, entry).as_bytes());
+            let _ = out.flush();
+        }
+    })
 }
 
 /// The anchor's line for a check: `Checking CVMFS mounts ... DONE` or `... FAILED`.

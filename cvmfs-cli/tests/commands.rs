@@ -380,3 +380,23 @@ fn the_catalog_options_reach_every_command_that_reads_a_selection() {
         .code(2)
         .stderr(predicate::str::contains("invalid default domain"));
 }
+
+/// Issue 11, defect 7: the CVMFS vocabulary users know reaches the matching commands.
+#[test]
+fn the_cvmfs_config_words_are_aliases() {
+    for (word, usage) in [
+        ("probe", "Usage: cvmfs-cli check"),
+        ("stat", "Usage: cvmfs-cli check"),
+        ("chksetup", "Usage: cvmfs-cli doctor"),
+    ] {
+        cli()
+            .args([word, "--help"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains(usage));
+    }
+    cli()
+        .args(["probe", "--mounts", "none", "--backend", "cvmfs2-helper"])
+        .assert()
+        .success();
+}

@@ -353,3 +353,38 @@ fn no_command_asks_for_a_source_it_does_not_read_and_the_stand_in_is_never_the_d
         .assert()
         .success();
 }
+
+/// Issue 11, defect 6: typos no longer pass with exit 0, and short names are looked up in
+/// the catalog before the default domain.
+#[test]
+fn typos_are_refused_with_the_name_they_meant() {
+    cli()
+        .args(["plan", "--backend", "cvmfs2-helper", "--mounts"])
+        .arg("cmss CMS cms..cern.ch")
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains(
+            "names cmss.cern.ch, which is not in the catalog: did you mean cms.cern.ch?",
+        ))
+        .stderr(predicate::str::contains(
+            "names CMS.cern.ch, which is not in the catalog: did you mean cms.cern.ch?",
+        ))
+        .stderr(predicate::str::contains("has two dots in a row"));
+    let plan = plan_json(&["--backend", "cvmfs2-helper", "--mounts", "oasis"]);
+    assert!(
+        plan.entries()
+            .iter()
+            .any(|e| e.target() == std::path::Path::new("/cvmfs/oasis.opensciencegrid.org")),
+        "{plan:?}"
+    );
+    // Named on purpose: --add-repository makes it a catalog name.
+    plan_json(&[
+        "--backend",
+        "cvmfs2-helper",
+        "--mounts",
+        "cmss",
+        "--add-repository",
+        "cmss.cern.ch",
+    ]);
+}

@@ -46,6 +46,13 @@ echo "== watch"; eval "$CLI watch $opts --interval-ms 100 --rounds 2"
 echo "== serve"; mkdir -p $D/extra; $CLI serve --source $D/snap/sft.cern.ch --target $D/extra --fqrn sft.cern.ch --detach
 cat $D/extra/README; umount $D/extra
 echo "== umount"; eval "$CLI umount $opts"
+echo "== lines as each repository finishes, into a pipe"
+$CLI mount --backend snapshot --source $D/snap --root $D/streamed --mounts 'cms nothere.cern.ch' --snapshot-mount-delay-ms 3000 > $D/streamed.out 2>/dev/null &
+slow=$!
+for i in $(seq 200); do grep -q 'nothere.cern.ch" ... FAILED' $D/streamed.out && break; sleep 0.01; done
+kill -0 $slow && grep -q 'nothere.cern.ch" ... FAILED' $D/streamed.out && echo "failure-printed-while-cms-mounts"
+set +e; wait $slow; set -e
+$CLI umount --backend snapshot --root $D/streamed --mounts cms > /dev/null
 echo "left: $(grep -c " $D/" /proc/self/mountinfo || true)"
 "#
     );
@@ -69,6 +76,7 @@ echo "left: $(grep -c " $D/" /proc/self/mountinfo || true)"
             "round 1: cms.cern.ch Repaired",
             "this is sft.cern.ch",
             "Unmounting the local snapshot \"sft.cern.ch\" ... UNMOUNTED",
+            "failure-printed-while-cms-mounts",
             "left: 0",
         ],
     );

@@ -155,7 +155,53 @@ impl Catalog {
 
     /// Expands a short name with this catalog's default domain and validates it.
     pub fn resolve(&self, name: &str) -> Result<Fqrn, NameError> {
-        Fqrn::expand(name, &self.default_domain)
+        self.resolve_checked(name)
+            .map_err(|problems| NameError::InvalidFqrn {
+                input: name.to_owned(),
+                problems,
+            })
+    }
+
+    /// Like [`Catalog::resolve`], returning the broken rules instead of an error. A short
+    /// name is looked up in the catalog before the default domain is added: `oasis` is
+    /// `oasis.opensciencegrid.org` when that is the catalog's only `oasis` and
+    /// `oasis.cern.ch` is not in it.
+    pub fn resolve_checked(&self, name: &str) -> Result<Fqrn, Vec<crate::fqrn::NameProblem>> {
+        let expanded = Fqrn::expand_checked(name, &self.default_domain)?;
+        if name.contains('.') || self.contains(&expanded) {
+            return Ok(expanded);
+        }
+        let mut same_org = self
+            .repositories
+            .iter()
+            .chain(&self.config_repository)
+            .filter(|known| known.org() == name);
+        match (same_org.next(), same_org.next()) {
+            (Some(only), None) => Ok(only.clone()),
+            _ => Ok(expanded),
+        }
+    }
+
+    /// The catalog name `fqrn` most likely meant, when it is not in the catalog: one that
+    /// differs only in case (`CMS.cern.ch`), or has the same domain and an organisation
+    /// one edit away (two for organisations of five letters or more: `cmss.cern.ch`);
+    /// `None` when nothing is that close.
+    pub fn nearest(&self, fqrn: &Fqrn) -> Option<&Fqrn> {
+        if self.contains(fqrn) {
+            return None;
+        }
+        let (org, domain) = (
+            fqrn.org().to_ascii_lowercase(),
+            fqrn.domain().to_ascii_lowercase(),
+        );
+        self.repositories
+            .iter()
+            .chain(&self.config_repository)
+            .filter(|known| known.domain() == domain)
+            .map(|known| (strsim::levenshtein(&org, known.org()), known))
+            .filter(|(distance, known)| *distance <= if known.org().len() >= 5 { 2 } else { 1 })
+            .min_by_key(|(distance, _)| *distance)
+            .map(|(_, known)| known)
     }
 }
 
@@ -168,6 +214,31 @@ impl Default for Catalog {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_names_are_looked_up_before_the_default_domain() {
+        let catalog = Catalog::cms();
+        assert_eq!(
+            catalog.resolve("oasis").unwrap().as_str(),
+            "oasis.opensciencegrid.org"
+        );
+        assert_eq!(catalog.resolve("cms").unwrap().as_str(), "cms.cern.ch");
+        assert_eq!(catalog.resolve("atlas").unwrap().as_str(), "atlas.cern.ch");
+    }
+
+    #[test]
+    fn near_misses_get_the_name_they_meant() {
+        let catalog = Catalog::cms();
+        let near = |name: &str| {
+            catalog
+                .nearest(&Fqrn::parse(name).unwrap())
+                .map(|f| f.as_str().to_owned())
+        };
+        assert_eq!(near("cmss.cern.ch").as_deref(), Some("cms.cern.ch"));
+        assert_eq!(near("CMS.cern.ch").as_deref(), Some("cms.cern.ch"));
+        assert_eq!(near("cms.cern.ch"), None);
+        assert_eq!(near("atlas.cern.ch"), None);
+    }
 
     #[test]
     fn cms_profile_has_the_anchor_order() {

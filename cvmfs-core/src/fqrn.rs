@@ -42,6 +42,8 @@ pub enum NameProblem {
     NoDot,
     /// The name ends with a dot.
     TrailingDot,
+    /// Two dots in a row: a label is empty.
+    EmptyLabel,
 }
 
 impl fmt::Display for NameProblem {
@@ -63,6 +65,7 @@ impl fmt::Display for NameProblem {
             }
             Self::NoDot => f.write_str("has no dot (not fully qualified)"),
             Self::TrailingDot => f.write_str("ends with a dot"),
+            Self::EmptyLabel => f.write_str("has two dots in a row (an empty label)"),
         }
     }
 }
@@ -121,6 +124,9 @@ fn character_problems(name: &str) -> Vec<NameProblem> {
     }
     if name.ends_with('.') {
         problems.push(NameProblem::TrailingDot);
+    }
+    if name.contains("..") {
+        problems.push(NameProblem::EmptyLabel);
     }
     problems
 }
@@ -378,7 +384,7 @@ mod tests {
 
     proptest! {
         #[test]
-        fn valid_names_round_trip(name in "[a-zA-Z0-9][a-zA-Z0-9_.-]{0,20}\\.[a-z]{1,8}") {
+        fn valid_names_round_trip(name in "[a-zA-Z0-9][a-zA-Z0-9_-]{0,8}(\\.[a-zA-Z0-9_-]{1,6}){0,2}\\.[a-z]{1,8}") {
             let parsed = Fqrn::parse(&name).unwrap();
             prop_assert_eq!(parsed.as_str(), name.as_str());
             prop_assert_eq!(format!("{}.{}", parsed.org(), parsed.domain()), name);

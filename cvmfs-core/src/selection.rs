@@ -61,6 +61,13 @@ pub enum TokenProblem {
         /// Every rule it breaks.
         problems: Vec<NameProblem>,
     },
+    /// The token names a repository the catalog lacks, a near miss of one it has.
+    NearMiss {
+        /// What the token names.
+        fqrn: Fqrn,
+        /// The catalog name it most likely meant.
+        suggestion: Fqrn,
+    },
 }
 
 impl fmt::Display for TokenProblem {
@@ -84,6 +91,10 @@ impl fmt::Display for TokenProblem {
                     join_problems(problems)
                 )
             }
+            Self::NearMiss { fqrn, suggestion } => write!(
+                f,
+                "names {fqrn}, which is not in the catalog: did you mean {suggestion}? (to mount {fqrn} as written, add it with --add-repository)"
+            ),
         }
     }
 }
@@ -342,8 +353,16 @@ fn classify(token: &Token, catalog: &Catalog) -> Result<Fqrn, TokenProblem> {
     if !globs.is_empty() {
         return Err(TokenProblem::Glob { characters: globs });
     }
-    Fqrn::expand_checked(text, catalog.default_domain())
-        .map_err(|problems| TokenProblem::InvalidName { problems })
+    let fqrn = catalog
+        .resolve_checked(text)
+        .map_err(|problems| TokenProblem::InvalidName { problems })?;
+    match catalog.nearest(&fqrn) {
+        Some(suggestion) => Err(TokenProblem::NearMiss {
+            suggestion: suggestion.clone(),
+            fqrn,
+        }),
+        None => Ok(fqrn),
+    }
 }
 
 #[cfg(test)]

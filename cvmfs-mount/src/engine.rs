@@ -52,8 +52,9 @@ impl Default for EngineOptions {
     }
 }
 
-/// Called with each entry's report as soon as it is done (entries finish in parallel).
-pub type ProgressHook = Arc<dyn Fn(&EntryReport) + Send + Sync>;
+/// Called with each entry's report, and the operation it belongs to, as soon as the entry
+/// is done (entries finish in parallel).
+pub type ProgressHook = Arc<dyn Fn(Operation, &EntryReport) + Send + Sync>;
 
 /// Executes plans with one backend over one set of system calls.
 #[derive(Clone)]
@@ -215,7 +216,7 @@ impl Engine {
         let work = |entry: &PlanEntry| {
             let report = work(entry);
             if let Some(hook) = &self.progress {
-                hook(&report);
+                hook(operation, &report);
             }
             report
         };

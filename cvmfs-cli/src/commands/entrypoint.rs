@@ -16,7 +16,9 @@ use crate::engine_setup::engine;
 use crate::error::{CliError, InputProblem};
 use crate::exit_code;
 use crate::plan_input::{SourceUse, build_plan};
-use crate::report_output::{NOTHING_TO_CHECK, check_line, print_report};
+use crate::report_output::{
+    NOTHING_TO_CHECK, check_line, finish_streamed, print_report, streamed_lines,
+};
 
 /// The shell for interactive use and for options: bash where the image has it.
 fn shell() -> &'static Path {
@@ -53,9 +55,10 @@ fn say(event: EntrypointEvent) {
             Ok(())
         }
         EntrypointEvent::HomeFailed { error, .. } => writeln!(err, "warning: {error}"),
-        EntrypointEvent::Mounted(report) => print_report(&report, false, &mut out)
-            .map(|_| ())
-            .or(Ok(())),
+        // Each repository's line was printed as it finished (streamed_lines).
+        EntrypointEvent::Mounted(report) => {
+            finish_streamed(&report, &mut out).map(|_| ()).or(Ok(()))
+        }
         EntrypointEvent::NothingToCheck => writeln!(out, "{NOTHING_TO_CHECK}"),
         EntrypointEvent::Checked {
             repositories,
@@ -160,7 +163,10 @@ pub fn run(args: &EntrypointArgs) -> Result<u8, CliError> {
         crate::commands::emit(&mut std::io::stdout().lock(), &text)?;
         return Ok(exit_code::SUCCESS);
     }
-    let engine = engine(&request.plan, &args.engine);
+    let engine = engine(&request.plan, &args.engine).with_progress(streamed_lines(
+        cvmfs_mount::Operation::Mount,
+        request.plan.backend().kind(),
+    ));
     let config = EntrypointConfig {
         etc: args.etc.clone(),
         ids,

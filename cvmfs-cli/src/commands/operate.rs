@@ -3,10 +3,10 @@
 use std::io::Write;
 
 use crate::args::OperateArgs;
-use crate::engine_setup::engine_with_progress;
+use crate::engine_setup::engine;
 use crate::error::CliError;
 use crate::plan_input::{SourceUse, build_plan};
-use crate::report_output::{print_probes, print_report};
+use crate::report_output::{finish_streamed, print_probes, print_report, streamed_lines};
 
 /// What to do with the plan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,8 +53,27 @@ pub fn run(
         let _ = writeln!(err, "warning: {warning}");
     }
     let plan = request.plan;
-    let engine = engine_with_progress(&plan, &args.engine, args.output.json);
     let json = args.output.json;
+    // Text output: each repository's line as soon as it is done, whatever stdout is.
+    let streamed = match operation {
+        Operation::Mount => Some(cvmfs_mount::Operation::Mount),
+        Operation::Repair => Some(cvmfs_mount::Operation::Repair),
+        Operation::Unmount | Operation::Check => None,
+    }
+    .filter(|_| !json);
+    let engine = match streamed {
+        Some(done) => {
+            engine(&plan, &args.engine).with_progress(streamed_lines(done, plan.backend().kind()))
+        }
+        None => engine(&plan, &args.engine),
+    };
+    let finish = |report: &cvmfs_mount::PlanReport, out: &mut dyn Write| {
+        if json {
+            print_report(report, true, out)
+        } else {
+            finish_streamed(report, out)
+        }
+    };
     match operation {
         Operation::Mount => {
             for need in engine.preflight(&plan) {
@@ -66,10 +85,10 @@ pub fn run(
                 plan.entries().len(),
                 plan.backend()
             );
-            print_report(&engine.mount(&plan), json, out)
+            finish(&engine.mount(&plan), out)
         }
         Operation::Unmount => print_report(&engine.unmount(&plan), json, out),
-        Operation::Repair => print_report(&engine.repair(&plan), json, out),
+        Operation::Repair => finish(&engine.repair(&plan), out),
         Operation::Check => {
             let results = engine
                 .probe_isolated(&plan)
