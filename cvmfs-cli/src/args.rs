@@ -204,6 +204,10 @@ pub struct EngineArgs {
     /// Attempts per repository when repairing.
     #[arg(long, value_name = "N", default_value_t = 3)]
     pub repair_attempts: u32,
+    /// Repair also remounts degraded repositories (serving with I/O errors), breaking
+    /// files open on them.
+    #[arg(long)]
+    pub remount_degraded: bool,
     /// Mount over directories that hold files (hiding them).
     #[arg(long)]
     pub allow_non_empty: bool,

@@ -49,6 +49,7 @@ pub fn engine(plan: &MountPlan, args: &EngineArgs) -> Engine {
         backoff: Duration::from_millis(100),
         allow_non_empty: args.allow_non_empty,
         config_repo_required: args.config_repo_required,
+        remount_degraded: args.remount_degraded,
     };
     Engine::for_host(plan, &settings, options)
 }

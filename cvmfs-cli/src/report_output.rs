@@ -33,6 +33,7 @@ fn word(outcome: Outcome) -> &'static str {
         Outcome::NotMounted => "NOT MOUNTED",
         Outcome::Healthy => "HEALTHY",
         Outcome::Repaired => "REPAIRED",
+        Outcome::LeftDegraded => "DEGRADED",
         Outcome::Skipped => "SKIPPED",
         Outcome::Failed => "FAILED",
     }
@@ -167,6 +168,12 @@ pub fn print_probes(
         }
         if code != exit_code::SUCCESS {
             text.push_str("At least one CVMFS repository is not healthy; run `cvmfs-cli repair` with the same options.\n");
+            if results
+                .iter()
+                .any(|r| matches!(r.health, cvmfs_mount::Health::Degraded { .. }))
+            {
+                text.push_str("Degraded repositories still serve: `repair` leaves them unless given --remount-degraded (a remount breaks files open on them).\n");
+            }
         }
         text
     };

@@ -37,6 +37,9 @@ pub struct EngineOptions {
     pub allow_non_empty: bool,
     /// A failing configuration repository stops the others.
     pub config_repo_required: bool,
+    /// Repair remounts repositories that serve with I/O errors (degraded); by default
+    /// they are left, since a remount breaks files open on them.
+    pub remount_degraded: bool,
 }
 
 impl Default for EngineOptions {
@@ -48,6 +51,7 @@ impl Default for EngineOptions {
             backoff: Duration::from_millis(100),
             allow_non_empty: false,
             config_repo_required: false,
+            remount_degraded: false,
         }
     }
 }
@@ -119,6 +123,12 @@ impl Engine {
             backend_for(plan.backend(), settings),
             options,
         )
+    }
+
+    /// The same engine with other options.
+    pub fn with_options(mut self, options: EngineOptions) -> Self {
+        self.options = options;
+        self
     }
 
     /// Reports each entry to `hook` as soon as it is done.
@@ -631,7 +641,18 @@ impl Engine {
             if report.health_before.is_none() {
                 report.health_before = Some(found.health.clone());
             }
-            if found.health.is_serving() {
+            let degraded = matches!(found.health, Health::Degraded { .. });
+            if degraded && !self.options.remount_degraded {
+                report.outcome = Outcome::LeftDegraded;
+                report.warnings.push(format!(
+                    "{} serves with {}; left mounted, as a remount breaks files open on it (remount it with --remount-degraded)",
+                    entry.target().display(),
+                    found.health
+                ));
+                report.elapsed_ms = millis(started);
+                return report;
+            }
+            if found.health.is_serving() && !degraded {
                 report.outcome = if attempt == 1 {
                     Outcome::Healthy
                 } else {
@@ -640,7 +661,7 @@ impl Engine {
                 report.elapsed_ms = millis(started);
                 return report;
             }
-            if !found.health.needs_repair() {
+            if !found.health.needs_repair() && !degraded {
                 let err = MountError::VerifyFailed {
                     target: entry.target().to_owned(),
                     state: format!("{}; not ours, left untouched", found.health),

@@ -26,6 +26,9 @@ pub enum Outcome {
     Healthy,
     /// Was broken and is healthy again.
     Repaired,
+    /// Serving with I/O errors and left as it is (remounting would break open files);
+    /// counted as a failure, as `check` counts it.
+    LeftDegraded,
     /// Not attempted because something it depends on failed.
     Skipped,
     /// Failed; see the error.
@@ -42,6 +45,7 @@ impl Outcome {
             Self::NotMounted => "not-mounted",
             Self::Healthy => "healthy",
             Self::Repaired => "repaired",
+            Self::LeftDegraded => "left-degraded",
             Self::Skipped => "skipped",
             Self::Failed => "failed",
         }
@@ -49,7 +53,7 @@ impl Outcome {
 
     /// Whether the mount is in the state the operation wanted.
     pub fn is_success(self) -> bool {
-        !matches!(self, Self::Skipped | Self::Failed)
+        !matches!(self, Self::Skipped | Self::Failed | Self::LeftDegraded)
     }
 }
 

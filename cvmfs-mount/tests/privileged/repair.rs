@@ -229,10 +229,24 @@ pub fn io_errors_make_a_degraded_repository() -> TestResult {
         matches!(probes[0].health, Health::Degraded { io_errors, .. } if io_errors >= 1),
         "{probes:?}"
     );
-    // Degraded is not repaired by remounting: it is reported and left alone.
+    // By default a degraded mount is left (a remount breaks open files), and repair
+    // says so instead of calling it healthy: the same verdict as check.
     let report = engine.repair(&plan);
-    assert_eq!(report.entries[0].outcome, Outcome::Healthy);
+    assert_eq!(report.entries[0].outcome, Outcome::LeftDegraded);
+    assert_eq!(report.status(), cvmfs_mount::Status::Failed);
     assert!(report.entries[0].actions.is_empty());
+    assert!(
+        report.entries[0].warnings[0].contains("--remount-degraded"),
+        "{report:?}"
+    );
+    // Asked to, repair remounts it: healthy again, reads work.
+    let mut options = engine.options().clone();
+    options.remount_degraded = true;
+    let remounting = engine.clone().with_options(options);
+    let report = remounting.repair(&plan);
+    assert_eq!(report.entries[0].outcome, Outcome::Repaired, "{report:?}");
+    assert!(remounting.probe(&plan)?[0].health.is_healthy());
+    assert!(std::fs::read(cms.join("sub/data.txt")).is_ok());
     Ok(())
 }
 
