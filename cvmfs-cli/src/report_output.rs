@@ -203,6 +203,7 @@ mod tests {
                 warnings: Vec::new(),
                 error: None,
                 elapsed_ms: 1,
+                created_dirs: Vec::new(),
             }],
         }
     }

@@ -101,6 +101,8 @@ $D/bin/cvmfs-cli exec --mounts cms --backend snapshot --source $D/snap --root $D
 echo "exit=$?"
 set -e
 echo "left: $(grep -c " $D/" /proc/self/mountinfo || true)"
+# The directories exec created for its mounts are gone with them.
+[ ! -e $D/cvmfs ] && echo "exec-created-dirs-removed"
 # An unprivileged user: /dev/fuse must be usable by them (0666, the Debian default). This
 # machine has it 0600, so a node of the same device is bound over it, in this namespace only.
 mknod $D/fuse c 10 229; chmod 666 $D/fuse; mount --bind $D/fuse /dev/fuse
@@ -116,7 +118,13 @@ echo "helper-exit=$?"
     );
     let (stdout, stderr) = assert_printed(
         in_namespace(&script, &[]),
-        &["exit=7", "left: 0", "user-exit=0", "helper-exit=2"],
+        &[
+            "exit=7",
+            "left: 0",
+            "exec-created-dirs-removed",
+            "user-exit=0",
+            "helper-exit=2",
+        ],
     );
     assert_eq!(
         stdout.matches("this is cms.cern.ch").count(),

@@ -455,7 +455,9 @@ impl Engine {
         let ops = self.ops.as_ref();
         match step {
             Step::CreateMountpoint { target } => {
-                create_mountpoint(ops, plan.root(), target)?;
+                report
+                    .created_dirs
+                    .extend(create_mountpoint(ops, plan.root(), target)?);
                 ensure_empty(ops, target, self.options.allow_non_empty)
             }
             Step::Mount { target, source } => {
@@ -546,11 +548,40 @@ impl Engine {
     /// mounted by it, in reverse order. Repositories that were mounted before (by
     /// someone else) and entries that failed are not touched.
     pub fn undo_mount(&self, plan: &MountPlan, mounted: &PlanReport) -> PlanReport {
-        self.unmount_where(plan, |entry| {
+        let mut undone = self.unmount_where(plan, |entry| {
             mounted
                 .entry(entry.target())
                 .is_some_and(|report| report.outcome == Outcome::Mounted)
-        })
+        });
+        // Then the directories the mount created, innermost first; one that is busy or
+        // holds something now is left (and said so).
+        let mut created: Vec<(&std::path::Path, &std::path::Path)> = mounted
+            .entries
+            .iter()
+            .flat_map(|e| {
+                e.created_dirs
+                    .iter()
+                    .map(|d| (e.target.as_path(), d.as_path()))
+            })
+            .collect();
+        created.sort_by_key(|(_, dir)| std::cmp::Reverse(dir.components().count()));
+        for (target, dir) in created {
+            let note = match self.ops.rmdir(dir) {
+                Ok(()) => format!("removed the directory {} it created", dir.display()),
+                Err(Errno::ENOENT) => continue,
+                Err(errno) => format!(
+                    "left the directory {} it created: {}",
+                    dir.display(),
+                    errno.desc()
+                ),
+            };
+            if let Some(entry) = undone.entries.iter_mut().find(|e| e.target == target) {
+                entry.actions.push(note);
+            } else {
+                log::info!("{note}");
+            }
+        }
+        undone
     }
 
     fn unmount_where(&self, plan: &MountPlan, chosen: impl Fn(&PlanEntry) -> bool) -> PlanReport {
@@ -718,6 +749,7 @@ fn skipped(entry: &PlanEntry, reason: &str) -> EntryReport {
         },
         error: None,
         elapsed_ms: 0,
+        created_dirs: Vec::new(),
     }
 }
 

@@ -11,8 +11,14 @@ use crate::sys::{MountOps, PathKind};
 /// Makes sure `target` exists as a directory, creating missing directories one by one.
 /// From `root` down, no component may be a symlink (a symlink planted at
 /// `/cvmfs/cms.cern.ch` pointing at `/etc` is refused) or anything but a directory.
-/// Ancestors of `root` are the administrator's and are created if missing.
-pub fn create_mountpoint(ops: &dyn MountOps, root: &Path, target: &Path) -> Result<(), MountError> {
+/// Ancestors of `root` are the administrator's and are created if missing. Returns the
+/// directories it created, outermost first (what undoing the mount removes again).
+pub fn create_mountpoint(
+    ops: &dyn MountOps,
+    root: &Path,
+    target: &Path,
+) -> Result<Vec<PathBuf>, MountError> {
+    let mut created = Vec::new();
     let mut current = PathBuf::new();
     for component in target.components() {
         match component {
@@ -47,8 +53,12 @@ pub fn create_mountpoint(ops: &dyn MountOps, root: &Path, target: &Path) -> Resu
                 });
             }
             Err(Errno::ENOENT) => match ops.mkdir(&current) {
-                // Lost a race with another creator: check what is there now.
-                Ok(()) | Err(Errno::EEXIST) => {
+                // Lost a race with another creator: check what is there now (and leave
+                // it to its creator).
+                made @ (Ok(()) | Err(Errno::EEXIST)) => {
+                    if made.is_ok() {
+                        created.push(current.clone());
+                    }
                     if checked && ops.lstat(&current) == Ok(PathKind::Symlink) {
                         return Err(MountError::SymlinkInPath {
                             path: target.to_owned(),
@@ -71,7 +81,7 @@ pub fn create_mountpoint(ops: &dyn MountOps, root: &Path, target: &Path) -> Resu
             }
         }
     }
-    Ok(())
+    Ok(created)
 }
 
 /// Refuses to mount over a directory that holds files, unless allowed.

@@ -108,6 +108,10 @@ pub struct EntryReport {
     pub error: Option<ErrorReport>,
     /// Time spent, in milliseconds.
     pub elapsed_ms: u64,
+    /// Directories this operation created for the mountpoint, outermost first (undoing
+    /// the mount removes those still empty).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub created_dirs: Vec<std::path::PathBuf>,
 }
 
 impl EntryReport {

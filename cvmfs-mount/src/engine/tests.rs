@@ -662,3 +662,47 @@ fn a_helper_plan_unmounts_the_configuration_repository_last() {
         ]
     );
 }
+
+/// Issue 11, defect 2: undoing a mount removes the mountpoint directories it created,
+/// and only those; what was there before stays.
+#[test]
+fn undo_removes_the_directories_the_mount_created() {
+    let fake = Arc::new(FakeOps::new());
+    fake.add_dir("/srv/snap/cms.cern.ch");
+    fake.add_dir("/srv/snap/sft.cern.ch");
+    fake.add_dir("/data");
+    fake.add_dir("/data/cvmfs");
+    fake.add_dir("/data/cvmfs/sft.cern.ch");
+    let layout = PlanOptions {
+        root: p("/data/cvmfs"),
+        ..PlanOptions::default()
+    };
+    let backend = Backend::Snapshot {
+        source_dir: Some(p("/srv/snap")),
+    };
+    let plan = plan("cms sft", backend, &layout);
+    let engine = engine(&fake, snapshot_backend(), options());
+    let mounted = engine.mount(&plan);
+    assert_eq!(mounted.status(), Status::Complete, "{mounted:?}");
+    assert_eq!(
+        mounted.entries[0].created_dirs,
+        [p("/data/cvmfs/cms.cern.ch")]
+    );
+    assert!(mounted.entries[1].created_dirs.is_empty());
+    let undone = engine.undo_mount(&plan, &mounted);
+    assert_eq!(undone.status(), Status::Complete, "{undone:?}");
+    assert_eq!(
+        fake.lstat(Path::new("/data/cvmfs/cms.cern.ch")),
+        Err(Errno::ENOENT)
+    );
+    assert_eq!(
+        fake.lstat(Path::new("/data/cvmfs/sft.cern.ch")),
+        Ok(crate::sys::PathKind::Directory)
+    );
+    assert!(
+        undone.entries[0]
+            .actions
+            .iter()
+            .any(|a| a.contains("removed the directory /data/cvmfs/cms.cern.ch"))
+    );
+}

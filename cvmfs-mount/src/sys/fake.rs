@@ -27,6 +27,8 @@ pub enum Op {
     Umount,
     /// `mkdir`.
     Mkdir,
+    /// `rmdir`.
+    Rmdir,
     /// `lstat`.
     Lstat,
     /// `dir_is_empty`.
@@ -68,6 +70,8 @@ pub enum FakeCall {
     },
     /// A directory creation.
     Mkdir(PathBuf),
+    /// A directory removal.
+    Rmdir(PathBuf),
     /// An abort of a FUSE connection.
     Abort(u32),
     /// A program run.
@@ -627,6 +631,22 @@ impl MountOps for FakeOps {
             return Err(Errno::ENOENT);
         }
         state.dirs.insert(path.to_owned());
+        Ok(())
+    }
+
+    fn rmdir(&self, path: &Path) -> Result<(), Errno> {
+        let mut state = self.enter_at(Op::Rmdir, path, MsFlags::empty())?;
+        state.log.push(FakeCall::Rmdir(path.to_owned()));
+        if !state.dirs.contains(path) {
+            return Err(Errno::ENOENT);
+        }
+        if state.mounts.iter().any(|m| m.target == path) {
+            return Err(Errno::EBUSY);
+        }
+        if state.dirs.iter().any(|d| d.parent() == Some(path)) {
+            return Err(Errno::ENOTEMPTY);
+        }
+        state.dirs.remove(path);
         Ok(())
     }
 

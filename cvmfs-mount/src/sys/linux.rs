@@ -79,6 +79,10 @@ impl MountOps for LinuxOps {
         nix::unistd::mkdir(path, Mode::from_bits_truncate(0o755))
     }
 
+    fn rmdir(&self, path: &Path) -> Result<(), Errno> {
+        std::fs::remove_dir(path).map_err(|e| io_errno(&e))
+    }
+
     fn lstat(&self, path: &Path) -> Result<PathKind, Errno> {
         let stat = nix::sys::stat::lstat(path)?;
         let kind = SFlag::from_bits_truncate(stat.st_mode) & SFlag::S_IFMT;

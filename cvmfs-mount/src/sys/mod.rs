@@ -87,6 +87,8 @@ pub trait MountOps: Send + Sync + Debug {
     fn umount(&self, target: &Path, flags: MntFlags) -> Result<(), Errno>;
     /// `mkdir(2)` of one directory, mode 0755.
     fn mkdir(&self, path: &Path) -> Result<(), Errno>;
+    /// `rmdir(2)` of one empty directory (EBUSY for a mountpoint, ENOTEMPTY otherwise).
+    fn rmdir(&self, path: &Path) -> Result<(), Errno>;
     /// `lstat(2)`, reduced to the kind of file.
     fn lstat(&self, path: &Path) -> Result<PathKind, Errno>;
     /// Whether a directory has no entries.
