@@ -26,8 +26,10 @@ Exit codes:
   0  success
   1  internal error (for example, output could not be written)
   2  invalid command line or input; nothing was changed
-  3  partial failure: some repositories failed, the others are mounted
-  4  total failure: no repository could be handled";
+  3  partial failure: some repositories failed, the others are done
+     (config show: the configuration has errors the client would refuse)
+  4  total failure: no repository could be handled (doctor: no backend works here)
+  exec and entrypoint return the command's own status.";
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
@@ -87,9 +89,14 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff).
-    #[command(after_help = "Examples:\n  cvmfs-cli man > /usr/local/share/man/man1/cvmfs-cli.1")]
-    Man,
+    /// Print the man page (roff) of cvmfs-cli, or of one subcommand (cvmfs-cli-plan(1)).
+    #[command(
+        after_help = "Examples:\n  cvmfs-cli man > /usr/local/share/man/man1/cvmfs-cli.1\n  cvmfs-cli man plan > /usr/local/share/man/man1/cvmfs-cli-plan.1"
+    )]
+    Man {
+        /// The subcommand whose page to print (`config show` as `config-show`).
+        subcommand: Option<String>,
+    },
 }
 
 const PLAN_EXAMPLES: &str = "\

@@ -81,7 +81,7 @@ fn main() -> ExitCode {
         Command::RunArgs(args) => commands::run_args::run(args, &mut out),
         Command::Doctor(args) => commands::doctor::run(args, &mut out),
         Command::Completions { shell } => commands::completions::completions(*shell, &mut out),
-        Command::Man => commands::completions::man(&mut out),
+        Command::Man { subcommand } => commands::completions::man(subcommand.as_deref(), &mut out),
     };
     match result {
         Ok(code) => ExitCode::from(code),

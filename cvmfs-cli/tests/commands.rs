@@ -400,3 +400,29 @@ fn the_cvmfs_config_words_are_aliases() {
         .assert()
         .success();
 }
+
+/// Issue 11, defect 11: every page the man page names (`cvmfs-cli-plan(1)`, ...) exists.
+#[test]
+fn every_man_page_the_main_page_names_exists() {
+    let main = cli().arg("man").output().unwrap();
+    assert!(main.status.success());
+    let text = String::from_utf8(main.stdout).unwrap();
+    let named: Vec<String> = text
+        .split("cvmfs\\-cli\\-")
+        .skip(1)
+        .filter_map(|rest| {
+            rest.split_once("(1)")
+                .map(|(name, _)| name.replace("\\-", "-"))
+        })
+        .collect();
+    assert!(named.len() >= 15, "{named:?}");
+    for name in named {
+        let page = cli().args(["man", &name]).output().unwrap();
+        assert!(page.status.success(), "cvmfs-cli man {name}");
+        let page = String::from_utf8(page.stdout).unwrap();
+        assert!(
+            page.contains(&format!(".TH cvmfs-cli-{name} 1")),
+            "{name}: {page}"
+        );
+    }
+}

@@ -388,3 +388,20 @@ fn typos_are_refused_with_the_name_they_meant() {
         "cmss.cern.ch",
     ]);
 }
+
+/// Issue 11, defect 11: the JSON document says read-only where the table does.
+#[test]
+fn client_and_snapshot_plans_say_read_only_in_every_format() {
+    for backend in ["cvmfs2-helper", "snapshot"] {
+        assert!(plan_json(&["--backend", backend, "--mounts", "cms"]).read_only());
+    }
+    let bind = [
+        "--backend",
+        "host-bind",
+        "--source",
+        "/host/cvmfs",
+        "--mounts",
+        "cms",
+    ];
+    assert!(!plan_json(&bind).read_only());
+}

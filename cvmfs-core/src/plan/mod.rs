@@ -168,10 +168,14 @@ impl MountPlan {
             entries.extend(repositories);
         }
         let unmount_order = entries.iter().rev().map(|e| e.target.clone()).collect();
+        // Client and snapshot mounts are read-only whatever the option: the document
+        // says so, as the table does.
+        let read_only = options.read_only
+            || matches!(backend, Backend::Cvmfs2Helper | Backend::Snapshot { .. });
         let plan = Self {
             root: options.root.clone(),
             backend,
-            read_only: options.read_only,
+            read_only,
             entries,
             unmount_order,
         };
@@ -249,7 +253,8 @@ impl MountPlan {
         &self.backend
     }
 
-    /// Whether bind mounts are made read-only.
+    /// Whether the mounts are read-only: always for client and snapshot mounts, for
+    /// binds when asked.
     pub fn read_only(&self) -> bool {
         self.read_only
     }
