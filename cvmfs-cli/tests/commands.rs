@@ -426,3 +426,21 @@ fn every_man_page_the_main_page_names_exists() {
         );
     }
 }
+
+/// Issue 11, defect 9: the GitLab automounter never binds the host's root.
+#[test]
+fn gitlab_ci_refuses_a_shared_dir_whose_parent_is_the_root() {
+    cli()
+        .args([
+            "run-args",
+            "gitlab-ci",
+            "--backend",
+            "automounter-slave",
+            "--shared-dir",
+            "/tmp",
+        ])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains("that is the host's root"));
+}

@@ -395,7 +395,11 @@ fn gitlab_ci(r: &RunRequest) -> String {
         "--name",
         "cvmfs-automounter",
         "--pid=host",
+        "--user",
+        "0",
         "--privileged",
+        "--restart",
+        "always",
         "-e",
         &format!("CVMFS_MOUNTS={}", r.mounts),
         "-v",
@@ -566,8 +570,11 @@ mod tests {
         .unwrap() else {
             panic!()
         };
+        // The lesson's automounter line, word for word where it matters.
         assert!(
-            ci.contains("--pid=host") && ci.contains("--privileged"),
+            ci.contains("--pid=host")
+                && ci.contains("--user 0 --privileged --restart always")
+                && ci.contains("-v /cvmfsmounts:/cvmfsmounts:rshared"),
             "{ci}"
         );
         assert!(ci.contains("/cvmfsmounts:/cvmfsmounts:rshared"), "{ci}");

@@ -90,6 +90,22 @@ pub fn run(args: &RunArgsArgs, out: &mut dyn Write) -> Result<u8, CliError> {
             });
         }
     }
+    // The GitLab pattern's automounter binds the shared directory's parent rshared.
+    if args.runtime == "gitlab-ci"
+        && args.backend == BackendKind::AutomounterSlave
+        && args
+            .shared_dir
+            .parent()
+            .is_none_or(|p| p == std::path::Path::new("/"))
+    {
+        problems.push(InputProblem::Option {
+            option: "--shared-dir",
+            message: format!(
+                "the automounter binds the parent of {} with rshared propagation, and that is the host's root: use a directory two levels down, such as /cvmfsmounts/cvmfs",
+                args.shared_dir.display()
+            ),
+        });
+    }
     if args.x11 && display.is_none() {
         problems.push(InputProblem::Option {
             option: "--x11",
