@@ -294,6 +294,10 @@ pub struct EntrypointArgs {
     /// Milliseconds between repair rounds with --watch.
     #[arg(long, value_name = "MS", default_value_t = 5000)]
     pub watch_interval_ms: u64,
+    /// Leave interactive shells alone (by default each checks the mounts and sets up
+    /// the environment, as the anchor's did: <etc>/profile.d/cvmfs-mount.sh).
+    #[arg(long)]
+    pub no_shell_profile: bool,
     /// Validate the input and print the plan, the user and the command instead of
     /// acting.
     #[arg(long)]

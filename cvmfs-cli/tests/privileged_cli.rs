@@ -155,6 +155,8 @@ echo "this is cms.cern.ch" > $D/snap/cms.cern.ch/README; chmod -R a+rX $D/snap
 echo data > $D/home/cmsusr/sub/file; chown -R 1000:1000 $D/home/cmsusr
 echo secret > $D/hostfile; touch $D/home/cmsusr/hostfile; mount --bind $D/hostfile $D/home/cmsusr/hostfile
 cp $D/etc/passwd $D/passwd.before
+# The user's interactive shells run this executable: a copy they can reach.
+mkdir -p $D/bin; cp "$CLI" $D/bin/cvmfs-cli; chmod 755 $D/bin $D/bin/cvmfs-cli; CLI=$D/bin/cvmfs-cli
 opts="--etc $D/etc --mounts cms --backend snapshot --source $D/snap --root $D/cvmfs"
 echo "== bad ids"
 set +e
@@ -162,7 +164,7 @@ MY_UID=abc MY_GID=0 $CLI entrypoint $opts -- true; echo "bad-exit=$?"
 cmp -s $D/passwd.before $D/etc/passwd && echo "passwd unchanged"
 echo "mounted after bad ids: $(grep -c " $D/cvmfs" /proc/self/mountinfo)"
 echo "== run"
-MY_UID=4242 MY_GID=4343 $CLI entrypoint $opts -- sh -c 'echo "uid=$(id -u) gid=$(id -g) groups=$(id -G)"; grep -E "^(CapPrm|CapEff|CapAmb|CapBnd|NoNewPrivs)" /proc/self/status; cat '$D'/cvmfs/cms.cern.ch/README; exit 5'
+MY_UID=4242 MY_GID=4343 $CLI entrypoint $opts -- sh -c 'echo "uid=$(id -u) gid=$(id -g) groups=$(id -G)"; grep -E "^(CapPrm|CapEff|CapAmb|CapBnd|NoNewPrivs)" /proc/self/status; cat '$D'/cvmfs/cms.cern.ch/README; sh -ic ". '$D'/etc/profile.d/cvmfs-mount.sh && echo interactive-shell-checked=\$CVMFS_MOUNT_SHELL_DONE" 2>/dev/null; exit 5'
 echo "run-exit=$?"
 grep cmsusr $D/etc/passwd $D/etc/group
 stat -c 'owner %u:%g %n' $D/home/cmsusr/sub/file $D/hostfile
@@ -192,6 +194,7 @@ umount -R -l $D/cvmfs 2>/dev/null || true
             "CapBnd:\t0000000000000000",
             "NoNewPrivs:\t1",
             "this is cms.cern.ch",
+            "interactive-shell-checked=1",
             "run-exit=5",
             "cmsusr:x:4242:4343:CMS user:",
             "cmsusr:x:4343:",
@@ -200,6 +203,12 @@ umount -R -l $D/cvmfs 2>/dev/null || true
             "signal-exit=42",
             "got-term",
         ],
+    );
+    // The interactive shell checked the mounts again (once by the entrypoint, then by
+    // the shell, as the unprivileged user).
+    assert!(
+        stdout.matches("Checking CVMFS mounts ... DONE").count() >= 2,
+        "{stdout}"
     );
     assert!(
         stdout.contains(&format!("owner 0:0 {d}/hostfile")),

@@ -10,6 +10,7 @@ use cvmfs_core::remap::{IdPolicy, IdRequest};
 use cvmfs_mount::container::entrypoint::{
     EntrypointConfig, EntrypointError, EntrypointEvent, command_line, run_entrypoint,
 };
+use cvmfs_mount::container::shell_profile::ShellProfile;
 
 use crate::args::EntrypointArgs;
 use crate::engine_setup::engine;
@@ -97,6 +98,13 @@ fn say(event: EntrypointEvent) {
         EntrypointEvent::EnvironmentScript {
             missing_message, ..
         } => writeln!(out, "{missing_message}"),
+        EntrypointEvent::ShellProfile { result: Ok(path) } => {
+            log::info!("interactive shells run {}", path.display());
+            Ok(())
+        }
+        EntrypointEvent::ShellProfile { result: Err(error) } => {
+            writeln!(err, "warning: interactive shells are left alone: {error}")
+        }
         EntrypointEvent::Repaired(report) => {
             let _ = writeln!(err, "watch: a repository needed repair");
             print_report(&report, false, &mut err)
@@ -116,6 +124,62 @@ fn say(event: EntrypointEvent) {
         } => writeln!(err, "cannot run {command:?} as {user}: {error}"),
     };
     let _ = out.flush();
+}
+
+/// The commands interactive shells run: a fast check of the plan's repositories and the
+/// environment for them, through this executable.
+fn shell_profile(plan: &cvmfs_core::MountPlan) -> ShellProfile {
+    let config = plan.config_repository();
+    let names: Vec<String> = plan
+        .repositories()
+        .into_iter()
+        .filter(|fqrn| Some(*fqrn) != config)
+        .map(|fqrn| fqrn.as_str().to_owned())
+        .collect();
+    let root = plan.root().display().to_string();
+    // Every name joins the catalog, so the checks accept exactly what was mounted.
+    let catalog: Vec<String> = names
+        .iter()
+        .flat_map(|name| ["--add-repository".to_owned(), name.clone()])
+        .chain([
+            "--config-repository".to_owned(),
+            config.map_or_else(|| "none".to_owned(), |c| c.as_str().to_owned()),
+        ])
+        .collect();
+    let mounts = if names.is_empty() {
+        "none".to_owned()
+    } else {
+        names.join(" ")
+    };
+    let mut check_args: Vec<String> = [
+        "check",
+        "--backend",
+        plan.backend().name(),
+        "--root",
+        &root,
+        "--mounts",
+        &mounts,
+        "--probe-timeout-ms",
+        "1000",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    if let cvmfs_core::Backend::HostBind {
+        plain_source: true, ..
+    } = plan.backend()
+    {
+        check_args.push("--plain-source".to_owned());
+    }
+    check_args.extend(catalog.iter().cloned());
+    let mut env_args: Vec<String> = ["env", "--root", &root, "--mounts", &mounts]
+        .map(str::to_owned)
+        .to_vec();
+    env_args.extend(catalog);
+    ShellProfile {
+        cli: std::env::current_exe().unwrap_or_else(|_| "cvmfs-cli".into()),
+        check_args,
+        env_args,
+    }
 }
 
 /// Runs the entrypoint; returns the command's exit status.
@@ -167,11 +231,13 @@ pub fn run(args: &EntrypointArgs) -> Result<u8, CliError> {
         cvmfs_mount::Operation::Mount,
         request.plan.backend().kind(),
     ));
+    let shell_profile = (!args.no_shell_profile).then(|| shell_profile(&request.plan));
     let config = EntrypointConfig {
         etc: args.etc.clone(),
         ids,
         plan: request.plan,
         command,
+        shell_profile,
         watch: args
             .watch
             .then(|| Duration::from_millis(args.watch_interval_ms)),

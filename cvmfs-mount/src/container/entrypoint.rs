@@ -19,6 +19,7 @@ use nix::sys::signal::Signal;
 use crate::container::accounts::{AccountFiles, apply_remap};
 use crate::container::home_ownership::{HostTree, OwnershipReport, chown_home};
 use crate::container::init::{Credentials, spawn_unprivileged, supervise};
+use crate::container::shell_profile::ShellProfile;
 use crate::container::signals::{SignalForwarder, status_of};
 use crate::engine::Engine;
 use crate::error::MountError;
@@ -39,6 +40,9 @@ pub struct EntrypointConfig {
     pub command: Vec<OsString>,
     /// Repair in the background at this interval while the command runs.
     pub watch: Option<Duration>,
+    /// What interactive shells run (written under `etc`); `None` leaves the shells
+    /// alone.
+    pub shell_profile: Option<ShellProfile>,
 }
 
 /// One step of the sequence, as it happens.
@@ -83,6 +87,11 @@ pub enum EntrypointEvent {
         exists: bool,
         /// The anchor's message for a missing script.
         missing_message: String,
+    },
+    /// The interactive shells' snippet was written (or why not).
+    ShellProfile {
+        /// The snippet's path, or the error.
+        result: Result<PathBuf, MountError>,
     },
     /// A background repair round that found something to do.
     Repaired(PlanReport),
@@ -197,6 +206,11 @@ pub fn run_entrypoint(
             exists: script.sh.exists(),
             script: script.sh,
             missing_message: script.missing_message,
+        });
+    }
+    if let Some(profile) = &config.shell_profile {
+        on_event(EntrypointEvent::ShellProfile {
+            result: profile.install(&config.etc),
         });
     }
     if let Some(code) = stop_requested(engine, plan, &mounted, &forwarder, on_event) {

@@ -8,11 +8,13 @@
 //! - [`signals`]: catches and forwards signals (one pending flag per signal).
 //! - [`init`]: starts the command unprivileged and supervises it as PID 1.
 //! - [`user_namespace`]: enters a user and mount namespace as root.
+//! - [`shell_profile`]: the check and environment set-up of interactive shells.
 //! - [`entrypoint`]: the whole sequence, reporting each step as an event.
 
 pub mod accounts;
 pub mod entrypoint;
 pub mod home_ownership;
 pub mod init;
+pub mod shell_profile;
 pub mod signals;
 pub mod user_namespace;

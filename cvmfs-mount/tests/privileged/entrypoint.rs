@@ -47,6 +47,7 @@ pub fn role(dir: &str) -> i32 {
         plan,
         command: vec!["sleep".into(), "60".into()],
         watch: Some(Duration::from_millis(100)),
+        shell_profile: None,
     };
     let say = |event: EntrypointEvent| {
         let line = match event {
