@@ -289,7 +289,7 @@ pub struct EntrypointArgs {
     #[arg(long)]
     pub allow_root_ids: bool,
     /// Keep repairing mounts in the background while the command runs.
-    #[arg(long)]
+    #[arg(long, env = "CVMFS_WATCH", value_parser = clap::builder::FalseyValueParser::new())]
     pub watch: bool,
     /// Milliseconds between repair rounds with --watch.
     #[arg(long, value_name = "MS", default_value_t = 5000)]
@@ -472,6 +472,10 @@ pub struct RunArgsArgs {
     /// MY_GID for the container user (default: your gid, none for root).
     #[arg(long, value_name = "GID")]
     pub my_gid: Option<u32>,
+    /// docker/podman: print the automounter container itself, publishing the selection
+    /// into --shared-dir (mounting inside, repairing, unmounting when stopped).
+    #[arg(long)]
+    pub automounter: bool,
     /// docker/podman: the container's network (`host` or `none`, for example).
     #[arg(long, value_name = "MODE")]
     pub network: Option<String>,
@@ -537,8 +541,13 @@ pub struct SelectionArgs {
     /// (automounter-slave when an automounter's directory is shared, else cvmfs2-helper).
     #[arg(long, value_parser = backend_kind())]
     pub backend: Option<BackendKind>,
-    /// Where repositories appear.
-    #[arg(long, value_name = "DIR", default_value = "/cvmfs")]
+    /// Where repositories appear (the client's CVMFS_MOUNT_DIR).
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "CVMFS_MOUNT_DIR",
+        default_value = "/cvmfs"
+    )]
     pub root: PathBuf,
     /// snapshot: the directory with one subdirectory per repository; host-bind: where the
     /// host's repositories are visible.

@@ -61,7 +61,8 @@ SLOW='["/usr/bin/cvmfs-cli", "entrypoint", "--backend", "snapshot", "--source", 
 tar -C $ROOTFS -c . | docker import --change "ENTRYPOINT $ENTRY" - $IMAGE >/dev/null
 tar -C $ROOTFS -c . | docker import --change "ENTRYPOINT $SLOW" - $TAG:slow >/dev/null
 cleanup() {
-    docker rm -f $TAG-stop $TAG-slow $TAG-commit $TAG-export >/dev/null 2>&1 || true
+    docker rm -f $TAG-stop $TAG-slow $TAG-commit $TAG-export $TAG-auto >/dev/null 2>&1 || true
+    umount -R -l $D/shared 2>/dev/null || true
     docker rmi -f $IMAGE $TAG:slow $TAG:derived >/dev/null 2>&1 || true
     umount -R -l $D/host-cvmfs 2>/dev/null || true
 }
@@ -112,6 +113,35 @@ set +e; wait $consumer; echo "consumer-exit=$?"; set -e
 sed 's/^/consumer: /' $D/consumer.out
 "$CLI" umount --backend snapshot --root $D/host-cvmfs --mounts 'cms sft' >/dev/null
 umount $D/host-cvmfs
+
+echo "== 3. the automounter pattern"
+mkdir -p $D/shared/cvmfs
+mount --bind $D/shared $D/shared
+mount --make-rshared $D/shared
+# sft arrives later: the automounter's repair rounds mount it once it exists.
+mv $D/snap/sft.cern.ch $D/sft-later
+run_json -i $IMAGE --network none -l $D/snap -r /snap --automounter --shared-dir $D/shared/cvmfs \
+    --name $TAG-auto --mounts 'cms sft' >/dev/null
+for i in $(seq 300); do [ -e $D/shared/cvmfs/cms.cern.ch/README ] && break; sleep 0.05; done
+run_line "${COMMON[@]}" --backend automounter-slave --shared-dir $D/shared/cvmfs -- sh -c '
+    cat /cvmfs/cms.cern.ch/README
+    while [ ! -e /cvmfs/sft.cern.ch/README ]; do sleep 0.05; done; cat /cvmfs/sft.cern.ch/README
+    while cat /cvmfs/cms.cern.ch/README >/dev/null 2>&1; do sleep 0.05; done; echo "cms-dead"
+    until cat /cvmfs/cms.cern.ch/README 2>/dev/null; do sleep 0.05; done' > $D/auto-consumer.out 2>&1 &
+consumer=$!
+for i in $(seq 300); do grep -q "this is cms" $D/auto-consumer.out 2>/dev/null && break; sleep 0.05; done
+mv $D/sft-later $D/snap/sft.cern.ch
+for i in $(seq 300); do grep -q "this is sft" $D/auto-consumer.out 2>/dev/null && break; sleep 0.05; done
+# The automounter's cms server dies; its repair round mounts it again.
+pid=$(docker exec $TAG-auto /usr/bin/cvmfs-cli check --backend snapshot --mounts cms --json | grep -o '"pid": [0-9]*' | grep -o '[0-9]*')
+docker exec $TAG-auto sh -c "kill -9 $pid"
+set +e; wait $consumer; echo "auto-consumer-exit=$?"; set -e
+sed 's/^/auto-consumer: /' $D/auto-consumer.out
+echo "published-before-stop=$(grep -c " $D/shared/cvmfs/" /proc/self/mountinfo || true)"
+docker stop $TAG-auto >/dev/null
+echo "published-after-stop=$(grep -c " $D/shared/cvmfs/" /proc/self/mountinfo || true)"
+docker rm -f $TAG-auto >/dev/null
+umount $D/shared
 
 echo "== 4. docker commit"
 run_json "${COMMON[@]}" --backend snapshot --name $TAG-commit --my-uid 4242 --my-gid 4343 --mounts cms -- \
@@ -175,7 +205,7 @@ fn docker_seed_workflows_from_run_args() {
             "home=4242:4343",
             "inside-exit=7",
             // 2: a private source is refused with the fix; Docker itself refuses it.
-            "is private: the engine refuses an rslave bind from it",
+            "which is not shared: the engine refuses a propagating bind from it",
             "mount --make-rshared",
             "private-exit=2",
             "not a shared or slave mount",
@@ -184,6 +214,14 @@ fn docker_seed_workflows_from_run_args() {
             "consumer: cvmfs-options=ro,",
             "consumer: this is sft.cern.ch",
             "consumer-exit=0",
+            // 3: a consumer sees a repository published after it started, and again
+            // after the automounter repaired it; a stopped automounter leaves nothing.
+            "auto-consumer: this is cms.cern.ch",
+            "auto-consumer: this is sft.cern.ch",
+            "auto-consumer: cms-dead",
+            "auto-consumer-exit=0",
+            "published-before-stop=2",
+            "published-after-stop=0",
             // 4: no repository content in the image; another user's ids remapped.
             "repository-files-in-image=0",
             "derived: uid=5005 gid=5006 setup=5005:5006 this is cms.cern.ch",

@@ -90,7 +90,17 @@ pub enum Provision {
         /// The host directory the automounter shares (`/shared-mounts/cvmfs`).
         host_dir: PathBuf,
     },
+    /// The automounter itself: it mounts inside its container, below an rshared bind of
+    /// `host_dir`'s parent, so the host (and every consumer) sees the repositories in
+    /// `host_dir`; it repairs them while it runs and unmounts them when stopped.
+    Publisher {
+        /// The host directory to publish in (`/shared-mounts/cvmfs`).
+        host_dir: PathBuf,
+    },
 }
+
+/// Where the publisher's bind of the shared directory's parent appears inside it.
+pub const PUBLISHER_MOUNT_PARENT: &str = "/cvmfsmounts";
 
 /// Everything a run needs; the anchor's host-helper options included.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -196,7 +206,7 @@ fn host_binds(
 ) -> Vec<(String, String, &'static str)> {
     let root = path(root);
     match provision {
-        Provision::InContainer => Vec::new(),
+        Provision::InContainer | Provision::Publisher { .. } => Vec::new(),
         // Read-only: the container must not write into the host's tree.
         Provision::HostRoot { host_root: dir } | Provision::Automounter { host_dir: dir } => {
             vec![(path(dir), root, "ro,rslave")]
@@ -217,7 +227,66 @@ fn host_binds(
     }
 }
 
+/// The automounter container: detached, restarted by the engine, mounting with FUSE into
+/// the rshared bind, repairing in the background (`CVMFS_WATCH`).
+fn publisher_argv(r: &RunRequest, host_dir: &std::path::Path) -> Vec<String> {
+    let parent = host_dir
+        .parent()
+        .map_or_else(|| PathBuf::from("/"), std::path::Path::to_owned);
+    let inside = match host_dir.file_name() {
+        Some(name) => format!("{PUBLISHER_MOUNT_PARENT}/{}", name.to_string_lossy()),
+        None => PUBLISHER_MOUNT_PARENT.to_owned(),
+    };
+    let mut a: Vec<String> = vec![r.runtime.to_string(), "run".into(), "-d".into()];
+    a.extend([
+        "--name".into(),
+        r.name
+            .clone()
+            .unwrap_or_else(|| "cvmfs-automounter".to_owned()),
+        "--restart".into(),
+        "unless-stopped".into(),
+    ]);
+    if let Some(network) = &r.network {
+        a.extend(["--network".into(), network.clone()]);
+    }
+    a.extend(
+        [
+            "--device",
+            "/dev/fuse",
+            "--cap-add",
+            "SYS_ADMIN",
+            "--security-opt",
+            "apparmor=unconfined",
+        ]
+        .map(String::from),
+    );
+    a.extend([
+        "-e".into(),
+        format!("CVMFS_MOUNTS={}", r.mounts),
+        "-e".into(),
+        format!("CVMFS_MOUNT_DIR={inside}"),
+        "-e".into(),
+        "CVMFS_WATCH=1".into(),
+        "-v".into(),
+        format!("{}:{PUBLISHER_MOUNT_PARENT}:rshared", path(&parent)),
+    ]);
+    if let Some((local, remote)) = &r.extra_bind {
+        a.extend(["-v".into(), format!("{}:{}", path(local), path(remote))]);
+    }
+    a.push(r.image.clone());
+    if r.command.is_empty() {
+        // PID 1 must stay: the entrypoint's command only waits.
+        a.extend(["tail", "-f", "/dev/null"].map(String::from));
+    } else {
+        a.extend(r.command.iter().cloned());
+    }
+    a
+}
+
 fn engine_argv(r: &RunRequest) -> Vec<String> {
+    if let Provision::Publisher { host_dir } = &r.provision {
+        return publisher_argv(r, host_dir);
+    }
     let mut a: Vec<String> = vec![r.runtime.to_string(), "run".into()];
     if r.command.is_empty() {
         a.push("-it".into());

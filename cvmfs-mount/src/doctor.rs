@@ -310,7 +310,7 @@ impl std::fmt::Display for PropagationFix {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} is on the mount {}, which is private: the engine refuses an rslave bind from it (\"not a shared or slave mount\"); on the host run: {}",
+            "{} is on the mount {}, which is not shared: the engine refuses a propagating bind from it (\"not a shared or slave mount\", \"not a shared mount\"); on the host run: {}",
             self.dir.display(),
             self.mount_point.display(),
             self.command
@@ -321,11 +321,21 @@ impl std::fmt::Display for PropagationFix {
 /// What must change before `dir` can be bound with `rslave` propagation; `None` when the
 /// mount it is on is already shared or a slave (or the mount table cannot be read).
 pub fn rslave_source_fix(ops: &dyn MountOps, dir: &Path) -> Option<PropagationFix> {
+    propagation_fix(ops, dir, false)
+}
+
+/// What must change before `dir` can be bound with `rshared` propagation (an
+/// automounter publishing into it): the mount it is on must be shared.
+pub fn rshared_source_fix(ops: &dyn MountOps, dir: &Path) -> Option<PropagationFix> {
+    propagation_fix(ops, dir, true)
+}
+
+fn propagation_fix(ops: &dyn MountOps, dir: &Path, need_shared: bool) -> Option<PropagationFix> {
     let mut text = TableText::read(ops).ok()?;
     let table = text.parse().ok()?;
     let mount = table.serving(dir.as_os_str().as_bytes())?;
     let propagation = mount.propagation();
-    if propagation.carries_events() || propagation.receives_events() {
+    if propagation.carries_events() || (!need_shared && propagation.receives_events()) {
         return None;
     }
     let mount_point = mount.mount_point_path().to_owned();

@@ -105,6 +105,20 @@ fn say(event: EntrypointEvent) {
         EntrypointEvent::ShellProfile { result: Err(error) } => {
             writeln!(err, "warning: interactive shells are left alone: {error}")
         }
+        EntrypointEvent::Unmounted(report) => {
+            if report.status() == cvmfs_mount::Status::Complete {
+                log::info!(
+                    "unmounted {} entries this run mounted",
+                    report.entries.len()
+                );
+                Ok(())
+            } else {
+                let _ = writeln!(err, "unmounting what this run mounted:");
+                print_report(&report, false, &mut err)
+                    .map(|_| ())
+                    .or(Ok(()))
+            }
+        }
         EntrypointEvent::Repaired(report) => {
             let _ = writeln!(err, "watch: a repository needed repair");
             print_report(&report, false, &mut err)

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use cvmfs_core::runtime_args::{Provision, Rendered, RunRequest, Runtime, render};
 
 use cvmfs_core::BackendKind;
-use cvmfs_mount::doctor::rslave_source_fix;
+use cvmfs_mount::doctor::{rshared_source_fix, rslave_source_fix};
 use cvmfs_mount::sys::LinuxOps;
 
 use crate::args::RunArgsArgs;
@@ -56,10 +56,32 @@ pub fn run(args: &RunArgsArgs, out: &mut dyn Write) -> Result<u8, CliError> {
         }
         BackendKind::Cvmfs2Helper | BackendKind::Snapshot => {}
     }
+    if args.automounter
+        && let Some(parent) = args.shared_dir.parent()
+    {
+        binds.push(("--shared-dir", parent.to_owned(), false));
+    }
     if let Some(local) = &args.local {
         binds.push(("--local", local.clone(), false));
     }
     let engine = args.runtime == "docker" || args.runtime == "podman";
+    if args.automounter {
+        if !engine {
+            problems.push(InputProblem::Option {
+                option: "--automounter",
+                message: format!("is for docker and podman, not {}", args.runtime),
+            });
+        } else if !args.skip_propagation_check
+            && let Some(parent) = args.shared_dir.parent()
+            && parent.is_dir()
+            && let Some(fix) = rshared_source_fix(&LinuxOps, parent)
+        {
+            problems.push(InputProblem::Option {
+                option: "--shared-dir",
+                message: fix.to_string(),
+            });
+        }
+    }
     // Docker alone creates a missing source (podman and apptainer refuse one).
     let creates_missing = args.runtime == "docker";
     if args.x11 && creates_missing && !home.join(".Xauthority").is_file() {
@@ -91,8 +113,8 @@ pub fn run(args: &RunArgsArgs, out: &mut dyn Write) -> Result<u8, CliError> {
         }
     }
     // The GitLab pattern's automounter binds the shared directory's parent rshared.
-    if args.runtime == "gitlab-ci"
-        && args.backend == BackendKind::AutomounterSlave
+    if (args.automounter
+        || (args.runtime == "gitlab-ci" && args.backend == BackendKind::AutomounterSlave))
         && args
             .shared_dir
             .parent()
@@ -135,18 +157,24 @@ pub fn run(args: &RunArgsArgs, out: &mut dyn Write) -> Result<u8, CliError> {
     if !problems.is_empty() {
         return Err(CliError::InvalidInput { problems });
     }
-    let provision = match args.backend {
-        BackendKind::Cvmfs2Helper | BackendKind::Snapshot => Provision::InContainer,
-        BackendKind::HostBind if args.per_repository => Provision::HostPerRepository {
-            host_root: args.source.clone(),
-            repositories: selection.repositories().to_vec(),
-        },
-        BackendKind::HostBind => Provision::HostRoot {
-            host_root: args.source.clone(),
-        },
-        BackendKind::AutomounterSlave => Provision::Automounter {
+    let provision = if args.automounter {
+        Provision::Publisher {
             host_dir: args.shared_dir.clone(),
-        },
+        }
+    } else {
+        match args.backend {
+            BackendKind::Cvmfs2Helper | BackendKind::Snapshot => Provision::InContainer,
+            BackendKind::HostBind if args.per_repository => Provision::HostPerRepository {
+                host_root: args.source.clone(),
+                repositories: selection.repositories().to_vec(),
+            },
+            BackendKind::HostBind => Provision::HostRoot {
+                host_root: args.source.clone(),
+            },
+            BackendKind::AutomounterSlave => Provision::Automounter {
+                host_dir: args.shared_dir.clone(),
+            },
+        }
     };
     let image = match &args.registry {
         Some(registry) => format!("{}/{}", registry.trim_end_matches('/'), args.image),

@@ -8,7 +8,7 @@ cli=$2
 mkdir -p "$root"/{bin,usr/bin,etc,home/cmsusr,cvmfs,snap,tmp,proc,sys,dev,run,root}
 chmod 1777 "$root/tmp"
 cp /bin/busybox "$root/bin/busybox"
-for tool in sh ash id cat grep sleep ls echo true mkdir seq trap test stat awk touch head date; do
+for tool in sh ash id cat grep sleep ls echo true mkdir seq trap test stat awk touch head date tail; do
     ln -sf busybox "$root/bin/$tool"
 done
 cp "$cli" "$root/usr/bin/cvmfs-cli"

@@ -24,7 +24,7 @@ use crate::container::signals::{SignalForwarder, status_of};
 use crate::engine::Engine;
 use crate::error::MountError;
 use crate::probe::ProbeResult;
-use crate::report::PlanReport;
+use crate::report::{Outcome, PlanReport};
 use crate::watch::{StopSignal, watch};
 
 /// What the entrypoint does.
@@ -95,6 +95,8 @@ pub enum EntrypointEvent {
     },
     /// A background repair round that found something to do.
     Repaired(PlanReport),
+    /// After the command: the mounts this run made, undone.
+    Unmounted(PlanReport),
     /// A stop arrived before the command started: the mounts made were undone.
     StoppedBeforeCommand {
         /// The signal.
@@ -225,15 +227,25 @@ pub fn run_entrypoint(
         home,
     };
     let stop = StopSignal::new();
+    // Entries the watch mounted again (or for the first time) are this run's too.
+    let remounted = std::sync::Mutex::new(Vec::<PathBuf>::new());
     let status = std::thread::scope(|scope| {
         if let Some(interval) = config.watch {
-            let stop = stop.clone();
+            let (stop, remounted) = (stop.clone(), &remounted);
             scope.spawn(move || {
                 watch(engine, plan, interval, &stop, |round| {
+                    let repaired = round
+                        .entries
+                        .iter()
+                        .filter(|e| e.outcome == Outcome::Repaired)
+                        .map(|e| e.target.clone());
+                    if let Ok(mut list) = remounted.lock() {
+                        list.extend(repaired);
+                    }
                     if round
                         .entries
                         .iter()
-                        .any(|e| e.outcome != crate::report::Outcome::Healthy)
+                        .any(|e| !matches!(e.outcome, Outcome::Healthy | Outcome::LeftDegraded))
                     {
                         on_event(EntrypointEvent::Repaired(round.clone()));
                     }
@@ -245,6 +257,16 @@ pub fn run_entrypoint(
         stop.stop();
         status
     });
+    // 6. Undo the mounts this run made: where they propagate (an automounter publishing
+    // into an rshared directory), the host is left with no dead FUSE mounts.
+    let mut ours = mounted.clone();
+    let remounted = remounted.into_inner().unwrap_or_default();
+    for entry in &mut ours.entries {
+        if remounted.contains(&entry.target) {
+            entry.outcome = Outcome::Mounted;
+        }
+    }
+    on_event(EntrypointEvent::Unmounted(engine.undo_mount(plan, &ours)));
     Ok(match status {
         Ok(code) => code,
         Err(error) => {
