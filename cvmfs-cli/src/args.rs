@@ -288,6 +288,10 @@ pub struct EntrypointArgs {
     /// Accept MY_UID=0 / MY_GID=0 (the user becomes root-equivalent).
     #[arg(long)]
     pub allow_root_ids: bool,
+    /// Accept MY_UID/MY_GID 65534 (the overflow id "nobody", which files of unmapped
+    /// users show).
+    #[arg(long)]
+    pub allow_nobody_ids: bool,
     /// Keep repairing mounts in the background while the command runs.
     #[arg(long, env = "CVMFS_WATCH", value_parser = clap::builder::FalseyValueParser::new())]
     pub watch: bool,

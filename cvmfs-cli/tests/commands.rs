@@ -444,3 +444,41 @@ fn gitlab_ci_refuses_a_shared_dir_whose_parent_is_the_root() {
         .stdout(predicate::str::is_empty())
         .stderr(predicate::str::contains("that is the host's root"));
 }
+
+/// Issue 11, defect 9: the overflow id "nobody" (65534) is never printed as MY_UID, and
+/// the entrypoint refuses it unless allowed.
+#[test]
+fn nobody_ids_are_not_passed_on_and_can_be_allowed() {
+    let entrypoint = |allow: bool| {
+        let mut cmd = cli();
+        cmd.env("MY_UID", "65534").env("MY_GID", "65534").args([
+            "entrypoint",
+            "--dry-run",
+            "--mounts",
+            "none",
+        ]);
+        if allow {
+            cmd.arg("--allow-nobody-ids");
+        }
+        cmd.args(["--", "true"]).assert()
+    };
+    entrypoint(false)
+        .code(2)
+        .stderr(predicate::str::contains("65534"));
+    entrypoint(true)
+        .success()
+        .stdout(predicate::str::contains("uid 65534"));
+    if nix::unistd::geteuid().is_root() {
+        let output = std::process::Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(env!("CARGO_BIN_EXE_cvmfs-cli"))
+            .args(["run-args", "docker", "--mounts", "cms"])
+            .output()
+            .unwrap();
+        let line = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success() && !line.contains("MY_UID"),
+            "{line}"
+        );
+    }
+}

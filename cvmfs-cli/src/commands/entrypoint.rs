@@ -201,7 +201,7 @@ pub fn run(args: &EntrypointArgs) -> Result<u8, CliError> {
     // Validate everything before changing anything; report every problem at once.
     let policy = IdPolicy {
         allow_root: args.allow_root_ids,
-        allow_overflow: false,
+        allow_overflow: args.allow_nobody_ids,
     };
     let my_uid = std::env::var("MY_UID").ok();
     let my_gid = std::env::var("MY_GID").ok();

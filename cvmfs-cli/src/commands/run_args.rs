@@ -134,22 +134,23 @@ pub fn run(args: &RunArgsArgs, out: &mut dyn Write) -> Result<u8, CliError> {
             message: "DISPLAY is not set: pass --display or set DISPLAY".to_owned(),
         });
     }
-    // Root's own ids would make the container user root-equivalent: without --my-uid,
-    // root callers keep the image's ids.
+    // Root's own ids would make the container user root-equivalent, and the overflow
+    // id 65534 ("nobody") is refused by the entrypoint: without --my-uid, such callers
+    // keep the image's ids.
     let (uid, gid) = (
         nix::unistd::getuid().as_raw(),
         nix::unistd::getgid().as_raw(),
     );
     let ids = match (args.my_uid, args.my_gid) {
         (Some(my_uid), my_gid) => Some((my_uid, my_gid.unwrap_or(gid))),
-        (None, Some(_)) if uid == 0 => {
+        (None, Some(_)) if uid == 0 || uid == 65534 => {
             problems.push(InputProblem::Option {
                 option: "--my-gid",
-                message: "needs --my-uid when run as root".to_owned(),
+                message: "needs --my-uid when run as root or as nobody (65534)".to_owned(),
             });
             None
         }
-        (None, my_gid) => (uid != 0).then(|| (uid, my_gid.unwrap_or(gid))),
+        (None, my_gid) => (uid != 0 && uid != 65534).then(|| (uid, my_gid.unwrap_or(gid))),
     };
     let (Some(runtime), Some(selection)) = (runtime, selection) else {
         return Err(CliError::InvalidInput { problems });
