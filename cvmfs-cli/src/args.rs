@@ -181,6 +181,9 @@ Examples:
   cvmfs-cli doctor
   cvmfs-cli doctor --json";
 
+/// Where the client's configuration lives (`--config-dir`'s default).
+pub const CLIENT_CONFIG_DIR: &str = "/etc/cvmfs";
+
 /// Options of the engine shared by the commands that act.
 #[derive(Debug, Args)]
 pub struct EngineArgs {
@@ -190,8 +193,9 @@ pub struct EngineArgs {
     /// cvmfs2-helper: the client binary preflight looks for.
     #[arg(long, value_name = "PATH", default_value = "/usr/bin/cvmfs2")]
     pub client_binary: Option<PathBuf>,
-    /// cvmfs2-helper: the client's configuration directory.
-    #[arg(long, value_name = "DIR", default_value = "/etc/cvmfs")]
+    /// cvmfs2-helper: the client's configuration directory (its CVMFS_CONFIG_REPOSITORY
+    /// decides the configuration repository unless --config-repository is given).
+    #[arg(long, value_name = "DIR", default_value = CLIENT_CONFIG_DIR)]
     pub config_dir: PathBuf,
     /// cvmfs2-helper: seconds one mount may take before the helper is killed.
     #[arg(long, value_name = "SECONDS", default_value_t = 120)]

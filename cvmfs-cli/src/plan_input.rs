@@ -7,6 +7,7 @@ use cvmfs_core::selection::SelectionWarning;
 use cvmfs_core::{
     Backend, BackendKind, Catalog, Domain, Fqrn, MountPlan, PlanOptions, Propagation, Selection,
 };
+use cvmfs_mount::client_config::{ConfigRepositorySetting, config_repository_setting};
 
 use crate::args::{CatalogArgs, SelectionArgs};
 use crate::error::{CliError, InputProblem};
@@ -36,10 +37,17 @@ pub fn backend_kind(args: &SelectionArgs) -> BackendKind {
     })
 }
 
-/// Builds the plan for the options, or reports every problem at once.
-pub fn build_plan(args: &SelectionArgs, source_use: SourceUse) -> Result<PlanRequest, CliError> {
+/// Builds the plan for the options, or reports every problem at once. For the client's
+/// helper, the configuration repository is the one the client's files in
+/// `client_config_dir` name (unless `--config-repository` says otherwise, or the client
+/// has no files there).
+pub fn build_plan(
+    args: &SelectionArgs,
+    source_use: SourceUse,
+    client_config_dir: &Path,
+) -> Result<PlanRequest, CliError> {
     let mut problems: Vec<InputProblem> = Vec::new();
-    let catalog = catalog(&args.catalog, &mut problems);
+    let mut catalog = catalog(&args.catalog, &mut problems);
     let selection = match Selection::parse(args.mounts.as_deref(), &catalog) {
         Ok(selection) => Some(selection),
         Err(err) => {
@@ -48,6 +56,28 @@ pub fn build_plan(args: &SelectionArgs, source_use: SourceUse) -> Result<PlanReq
         }
     };
     let kind = backend_kind(args);
+    if kind == BackendKind::Cvmfs2Helper && args.catalog.config_repository.is_none() {
+        let probe_name = selection
+            .as_ref()
+            .and_then(|s| s.repositories().first().cloned())
+            .or_else(|| catalog.repositories().first().cloned());
+        if let Some(name) = probe_name {
+            match config_repository_setting(client_config_dir, &name) {
+                ConfigRepositorySetting::NoConfiguration => {}
+                ConfigRepositorySetting::Unset => catalog.set_config_repository(None),
+                ConfigRepositorySetting::Set(fqrn) => catalog.set_config_repository(Some(fqrn)),
+                ConfigRepositorySetting::Invalid { value, .. } => {
+                    problems.push(InputProblem::Option {
+                        option: "--config-dir",
+                        message: format!(
+                            "the client's CVMFS_CONFIG_REPOSITORY={value:?} under {} is not a repository name (or pass --config-repository)",
+                            client_config_dir.display()
+                        ),
+                    });
+                }
+            }
+        }
+    }
     let needs_source =
         source_use == SourceUse::Mounts && selection.as_ref().is_none_or(|s| !s.is_empty());
     let backend = backend(args, kind, needs_source, &mut problems)?;

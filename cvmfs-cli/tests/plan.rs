@@ -405,3 +405,79 @@ fn client_and_snapshot_plans_say_read_only_in_every_format() {
     ];
     assert!(!plan_json(&bind).read_only());
 }
+
+/// Issue 11, defect 12: the helper's configuration repository is the one the client's
+/// own files configure; an empty CVMFS_CONFIG_REPOSITORY means none, and then nobody's
+/// unselected repository is mounted or checked.
+#[test]
+fn the_configuration_repository_comes_from_the_clients_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("etc-cvmfs");
+    std::fs::create_dir_all(config.join("default.d")).unwrap();
+    let plan_with = |config_dir: &std::path::Path| -> Vec<String> {
+        let output = cli()
+            .args([
+                "mount",
+                "--dry-run",
+                "--json",
+                "--backend",
+                "cvmfs2-helper",
+                "--mounts",
+                "test.example.org",
+                "--config-dir",
+            ])
+            .arg(config_dir)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let plan = MountPlan::from_json(std::str::from_utf8(&output.stdout).unwrap()).unwrap();
+        plan.entries()
+            .iter()
+            .map(|e| e.target().display().to_string())
+            .collect()
+    };
+    // No client files: the catalog's default.
+    assert_eq!(
+        plan_with(&dir.path().join("missing")),
+        ["/cvmfs/cvmfs-config.cern.ch", "/cvmfs/test.example.org"]
+    );
+    std::fs::write(
+        config.join("default.d/50-site.conf"),
+        "CVMFS_CONFIG_REPOSITORY=config-osg.opensciencegrid.org\n",
+    )
+    .unwrap();
+    assert_eq!(
+        plan_with(&config),
+        [
+            "/cvmfs/config-osg.opensciencegrid.org",
+            "/cvmfs/test.example.org"
+        ]
+    );
+    std::fs::write(
+        config.join("default.d/99-none.conf"),
+        "CVMFS_CONFIG_REPOSITORY=\n",
+    )
+    .unwrap();
+    assert_eq!(plan_with(&config), ["/cvmfs/test.example.org"]);
+    // check judges only that.
+    cli()
+        .args([
+            "check",
+            "--backend",
+            "cvmfs2-helper",
+            "--mounts",
+            "test.example.org",
+        ])
+        .arg("--config-dir")
+        .arg(&config)
+        .arg("--root")
+        .arg(dir.path().join("cvmfs"))
+        .assert()
+        .code(4)
+        .stdout(predicate::str::contains("test.example.org: not mounted"))
+        .stdout(predicate::str::contains("cvmfs-config").not());
+}

@@ -7,6 +7,7 @@ use cvmfs_core::config::ClientProfile;
 use cvmfs_core::{Domain, Fqrn};
 use cvmfs_mount::client_config::load_effective;
 
+use crate::args::CLIENT_CONFIG_DIR;
 use crate::args::{ConfigCommand, SelectionArgs};
 use crate::error::CliError;
 use crate::exit_code;
@@ -70,7 +71,7 @@ fn show(
 }
 
 fn render(selection: &SelectionArgs, out: &mut dyn Write) -> Result<u8, CliError> {
-    let request = build_plan(selection, SourceUse::NotRead)?;
+    let request = build_plan(selection, SourceUse::NotRead, Path::new(CLIENT_CONFIG_DIR))?;
     let text = ClientProfile::cms().render_default_local(&request.plan);
     crate::commands::emit(out, &text)?;
     Ok(exit_code::SUCCESS)

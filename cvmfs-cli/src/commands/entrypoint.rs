@@ -211,7 +211,10 @@ pub fn run(args: &EntrypointArgs) -> Result<u8, CliError> {
         Some(&args.user),
         policy,
     );
-    let (ids, request) = match (ids, build_plan(&args.selection, SourceUse::Mounts)) {
+    let (ids, request) = match (
+        ids,
+        build_plan(&args.selection, SourceUse::Mounts, &args.engine.config_dir),
+    ) {
         (Ok(ids), Ok(request)) => (ids, request),
         (ids, plan) => {
             let mut problems: Vec<InputProblem> = Vec::new();

@@ -28,12 +28,17 @@ pub fn run(args: &ExecArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<
             &args.operate.selection,
             &args.operate.output,
             SourceUse::Mounts,
+            &args.operate.engine.config_dir,
             &then,
             out,
             err,
         );
     }
-    let request = build_plan(&args.operate.selection, SourceUse::Mounts)?;
+    let request = build_plan(
+        &args.operate.selection,
+        SourceUse::Mounts,
+        &args.operate.engine.config_dir,
+    )?;
     let plan = request.plan;
     if !nix::unistd::geteuid().is_root() {
         if plan.backend().kind() != BackendKind::Snapshot {

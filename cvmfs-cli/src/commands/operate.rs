@@ -43,12 +43,13 @@ pub fn run(
             &args.selection,
             &args.output,
             source_use,
+            &args.engine.config_dir,
             then,
             out,
             err,
         );
     }
-    let request = build_plan(&args.selection, source_use)?;
+    let request = build_plan(&args.selection, source_use, &args.engine.config_dir)?;
     for warning in &request.warnings {
         let _ = writeln!(err, "warning: {warning}");
     }

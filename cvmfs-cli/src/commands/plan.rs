@@ -1,7 +1,9 @@
 //! `cvmfs-cli plan`: print the plan, change nothing.
 
 use std::io::Write;
+use std::path::Path;
 
+use crate::args::CLIENT_CONFIG_DIR;
 use crate::args::{OutputArgs, PlanArgs, SelectionArgs};
 use crate::error::CliError;
 use crate::exit_code;
@@ -9,7 +11,14 @@ use crate::plan_input::{SourceUse, build_plan};
 
 /// Runs `plan`; returns the exit code.
 pub fn run(args: &PlanArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, CliError> {
-    print(&args.selection, &args.output, SourceUse::NotRead, out, err)
+    print(
+        &args.selection,
+        &args.output,
+        SourceUse::NotRead,
+        Path::new(CLIENT_CONFIG_DIR),
+        out,
+        err,
+    )
 }
 
 /// What a dry run of an acting command shows: the plan, validated as the command would
@@ -18,11 +27,12 @@ pub fn dry_run(
     selection: &SelectionArgs,
     output: &OutputArgs,
     source_use: SourceUse,
+    client_config_dir: &Path,
     then: &str,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<u8, CliError> {
-    let code = print(selection, output, source_use, out, err)?;
+    let code = print(selection, output, source_use, client_config_dir, out, err)?;
     if !output.json && !output.toml {
         crate::commands::emit(out, &format!("Dry run: nothing was changed. {then}\n"))?;
     }
@@ -34,10 +44,11 @@ pub fn print(
     selection: &SelectionArgs,
     output: &OutputArgs,
     source_use: SourceUse,
+    client_config_dir: &Path,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<u8, CliError> {
-    let request = build_plan(selection, source_use)?;
+    let request = build_plan(selection, source_use, client_config_dir)?;
     for warning in &request.warnings {
         // Warnings are advisory: a closed stderr must not fail the plan.
         let _ = writeln!(err, "warning: {warning}");

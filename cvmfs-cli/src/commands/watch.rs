@@ -24,12 +24,17 @@ pub fn run(args: &WatchArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result
             &args.operate.selection,
             &args.operate.output,
             SourceUse::Mounts,
+            &args.operate.engine.config_dir,
             &then,
             out,
             err,
         );
     }
-    let request = build_plan(&args.operate.selection, SourceUse::Mounts)?;
+    let request = build_plan(
+        &args.operate.selection,
+        SourceUse::Mounts,
+        &args.operate.engine.config_dir,
+    )?;
     for warning in &request.warnings {
         let _ = writeln!(err, "warning: {warning}");
     }
