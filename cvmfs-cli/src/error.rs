@@ -104,6 +104,21 @@ pub enum CliError {
         /// Why.
         message: String,
     },
+    /// The `cvmfs_docker` helper's flags do not make a valid request.
+    #[error("{message}")]
+    Helper {
+        /// What clap or the request said.
+        message: String,
+    },
+    /// The container engine could not be started.
+    #[error("cannot run {program}: {source}")]
+    RunEngine {
+        /// The engine's program.
+        program: String,
+        /// The error.
+        #[source]
+        source: io::Error,
+    },
     /// Writing the result failed.
     #[error("cannot write the output: {source}")]
     WriteOutput {
@@ -121,8 +136,8 @@ impl CliError {
     /// The documented exit code for this error.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Self::InvalidInput { .. } => exit_code::USAGE,
-            Self::Engine { .. } | Self::Serve { .. } => exit_code::TOTAL,
+            Self::InvalidInput { .. } | Self::Helper { .. } => exit_code::USAGE,
+            Self::Engine { .. } | Self::Serve { .. } | Self::RunEngine { .. } => exit_code::TOTAL,
             Self::CurrentDir { .. } | Self::WriteOutput { .. } | Self::Signals { .. } => {
                 exit_code::INTERNAL
             }

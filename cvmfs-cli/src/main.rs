@@ -56,7 +56,27 @@ fn init_logging(cli: &Cli) {
         .init();
 }
 
+/// Called as `cvmfs_docker` (a link to this executable): the anchor's host helper.
+fn helper_main() -> ExitCode {
+    let args = commands::docker_helper::HelperArgs::parse();
+    let (mut out, mut err) = (io::stdout(), io::stderr());
+    match commands::docker_helper::run(&args, &mut out, &mut err) {
+        Ok(code) => ExitCode::from(code),
+        Err(error) => {
+            let _ = writeln!(err, "error: {error}");
+            ExitCode::from(error.exit_code())
+        }
+    }
+}
+
 fn main() -> ExitCode {
+    let called_as = std::env::args_os()
+        .next()
+        .map(std::path::PathBuf::from)
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()));
+    if called_as.as_deref() == Some("cvmfs_docker") {
+        return helper_main();
+    }
     let cli = Cli::parse();
     init_logging(&cli);
     // Not locked for the whole run: `serve` runs a FUSE server in this process whose

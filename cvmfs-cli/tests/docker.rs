@@ -152,6 +152,14 @@ echo "repository-files-in-image=$(docker export $TAG-export | tar -t | grep -c '
 run_json -i $TAG:derived --network none -l $D/snap -r /snap --backend snapshot --my-uid 5005 --my-gid 5006 --mounts cms -- \
     sh -c 'echo "derived: uid=$(id -u) gid=$(id -g) setup=$(stat -c %u:%g /home/cmsusr/setup.txt) $(cat /cvmfs/cms.cern.ch/README)"'
 
+echo "== the cvmfs_docker helper's flags, run without eval"
+ln -s "$CLI" $D/cvmfs_docker
+set +e
+$D/cvmfs_docker -m cms -i $IMAGE -l $D/snap -r /snap -- sh -c 'echo "helper: $(cat /cvmfs/cms.cern.ch/README)"; exit 9'
+echo "helper-exit=$?"
+set -e
+echo "helper-vnc=$($D/cvmfs_docker -d -m cms -v -n keep | grep -c -- '-p 127.0.0.1:5901:5901 -p 127.0.0.1:6080:6080')"
+
 echo "== 5. docker stop during the command"
 run_json "${COMMON[@]}" --backend snapshot --name $TAG-stop --mounts cms -- \
     sh -c 'trap "echo got-term; exit 42" TERM; echo ready; while :; do sleep 0.1; done' > $D/stop.out 2>&1 &
@@ -225,6 +233,10 @@ fn docker_seed_workflows_from_run_args() {
             // 4: no repository content in the image; another user's ids remapped.
             "repository-files-in-image=0",
             "derived: uid=5005 gid=5006 setup=5005:5006 this is cms.cern.ch",
+            // The helper: -v is VNC, -d prints, the status passes through.
+            "helper: this is cms.cern.ch",
+            "helper-exit=9",
+            "helper-vnc=1",
             // 5: the command's own status; a stop while mounting ends with 143 and
             // runs nothing.
             "stop-exit=42",

@@ -2,6 +2,7 @@
 
 pub mod completions;
 pub mod config;
+pub mod docker_helper;
 pub mod doctor;
 pub mod entrypoint;
 pub mod env;

@@ -15,6 +15,24 @@ use crate::exit_code;
 
 /// Runs `run-args`.
 pub fn run(args: &RunArgsArgs, out: &mut dyn Write) -> Result<u8, CliError> {
+    let rendered = rendered(args)?;
+    let text = if args.json {
+        format!(
+            "{}\n",
+            serde_json::to_string_pretty(&rendered).unwrap_or_default()
+        )
+    } else {
+        match &rendered {
+            Rendered::Argv(_) => format!("{}\n", rendered.to_shell_line()),
+            Rendered::Manifest(text) => text.clone(),
+        }
+    };
+    crate::commands::emit(out, &text)?;
+    Ok(exit_code::SUCCESS)
+}
+
+/// What `run-args` prints, validated: the argument vector or the manifest.
+pub fn rendered(args: &RunArgsArgs) -> Result<Rendered, CliError> {
     let mut problems: Vec<InputProblem> = Vec::new();
     let runtime = args
         .runtime
@@ -206,20 +224,7 @@ pub fn run(args: &RunArgsArgs, out: &mut dyn Write) -> Result<u8, CliError> {
         command: args.command.clone(),
         network: args.network.clone(),
     };
-    let rendered = render(&request).map_err(|e| CliError::InvalidInput {
+    render(&request).map_err(|e| CliError::InvalidInput {
         problems: vec![e.into()],
-    })?;
-    let text = if args.json {
-        format!(
-            "{}\n",
-            serde_json::to_string_pretty(&rendered).unwrap_or_default()
-        )
-    } else {
-        match &rendered {
-            Rendered::Argv(_) => format!("{}\n", rendered.to_shell_line()),
-            Rendered::Manifest(text) => text.clone(),
-        }
-    };
-    crate::commands::emit(out, &text)?;
-    Ok(exit_code::SUCCESS)
+    })
 }
