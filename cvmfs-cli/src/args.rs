@@ -82,12 +82,12 @@ pub enum Command {
     Doctor(DoctorArgs),
     /// Print shell completions for cvmfs-cli.
     #[command(
-        after_help = "Examples:\n  cvmfs-cli completions bash > /etc/bash_completion.d/cvmfs-cli\n  cvmfs-cli completions fish > ~/.config/fish/completions/cvmfs-cli.fish"
+        after_help = "Examples:\n  cvmfs-cli completions bash > /etc/bash_completion.d/cvmfs-cli\n  cvmfs-cli completions fish > ~/.config/fish/completions/cvmfs-cli.fish\n  cvmfs-cli completions tcsh > ~/.cvmfs-cli.tcsh   # then: source ~/.cvmfs-cli.tcsh"
     )]
     Completions {
         /// The shell.
         #[arg(value_enum)]
-        shell: clap_complete::Shell,
+        shell: CompletionShell,
     },
     /// Print the man page (roff) of cvmfs-cli, or of one subcommand (cvmfs-cli-plan(1)).
     #[command(
@@ -183,6 +183,24 @@ Examples:
 
 /// Where the client's configuration lives (`--config-dir`'s default).
 pub const CLIENT_CONFIG_DIR: &str = "/etc/cvmfs";
+
+/// The shells completions are printed for: clap's, and tcsh (common on HEP login nodes,
+/// which clap does not cover).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CompletionShell {
+    /// Bash.
+    Bash,
+    /// Zsh.
+    Zsh,
+    /// Fish.
+    Fish,
+    /// Elvish.
+    Elvish,
+    /// PowerShell.
+    Powershell,
+    /// Tcsh (and csh).
+    Tcsh,
+}
 
 /// Options of the engine shared by the commands that act.
 #[derive(Debug, Args)]

@@ -482,3 +482,32 @@ fn nobody_ids_are_not_passed_on_and_can_be_allowed() {
         );
     }
 }
+
+/// Issue 11, defect 11: tcsh completions (common on HEP login nodes), accepted by tcsh.
+#[test]
+fn tcsh_completions_are_accepted_by_tcsh() {
+    let output = cli().args(["completions", "tcsh"]).output().unwrap();
+    assert!(output.status.success());
+    let script = String::from_utf8(output.stdout).unwrap();
+    assert!(script.contains("'n/--backend/(snapshot cvmfs2-helper host-bind automounter-slave)/'"));
+    assert!(
+        !script.contains("stand-in"),
+        "hidden options stay hidden: {script}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cvmfs-cli.tcsh");
+    std::fs::write(&file, &script).unwrap();
+    // tcsh is installed by .ci/install-deps; it must accept the file and list the rule.
+    let shown = std::process::Command::new("tcsh")
+        .arg("-f")
+        .arg("-c")
+        .arg(format!("source {}; complete cvmfs-cli", file.display()))
+        .output()
+        .unwrap();
+    assert!(
+        shown.status.success(),
+        "{}",
+        String::from_utf8_lossy(&shown.stderr)
+    );
+    assert!(String::from_utf8_lossy(&shown.stdout).contains("p/1/(plan mount"));
+}
