@@ -363,6 +363,9 @@ pub struct ServeArgs {
     /// Validate the input and say what would be served instead of serving.
     #[arg(long)]
     pub dry_run: bool,
+    /// Print JSON (what is or would be served, and the server's pid).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Arguments of `env`.
@@ -419,6 +422,9 @@ pub enum ConfigCommand {
         /// Selection, backend and layout.
         #[command(flatten)]
         selection: SelectionArgs,
+        /// Print JSON: the file's name and content, and the repositories it serves.
+        #[arg(long)]
+        json: bool,
     },
 }
 

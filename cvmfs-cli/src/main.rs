@@ -36,7 +36,10 @@ fn wants_json(command: &Command) -> bool {
         Command::Env(a) => a.json,
         Command::Doctor(a) => a.json,
         Command::RunArgs(a) => a.json,
-        Command::Config(args::ConfigCommand::Show { json, .. }) => *json,
+        Command::Config(
+            args::ConfigCommand::Show { json, .. } | args::ConfigCommand::Render { json, .. },
+        ) => *json,
+        Command::Serve(a) => a.json,
         _ => false,
     }
 }

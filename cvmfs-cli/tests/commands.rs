@@ -511,3 +511,59 @@ fn tcsh_completions_are_accepted_by_tcsh() {
     );
     assert!(String::from_utf8_lossy(&shown.stdout).contains("p/1/(plan mount"));
 }
+
+/// Issue 11, defect 11: `config render` and `serve` speak JSON when asked.
+#[test]
+fn config_render_and_serve_print_json() {
+    let output = cli()
+        .args([
+            "config",
+            "render",
+            "--json",
+            "--backend",
+            "cvmfs2-helper",
+            "--mounts",
+            "cms",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(value["file"], "default.local");
+    assert!(
+        value["content"]
+            .as_str()
+            .unwrap()
+            .contains("CVMFS_REPOSITORIES")
+    );
+    assert_eq!(value["repositories"][0], "cvmfs-config.cern.ch");
+    let dir = tempfile::tempdir().unwrap();
+    let output = cli()
+        .args([
+            "serve",
+            "--dry-run",
+            "--json",
+            "--fqrn",
+            "cms.cern.ch",
+            "--source",
+        ])
+        .arg(dir.path())
+        .arg("--target")
+        .arg(dir.path().join("mnt"))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        (value["fqrn"].as_str(), value["dry_run"].as_bool()),
+        (Some("cms.cern.ch"), Some(true))
+    );
+    assert!(
+        !dir.path().join("mnt").exists(),
+        "a dry run creates nothing"
+    );
+}

@@ -26,7 +26,7 @@ pub fn run(
             mount_dir,
             json,
         } => show(repository, config_dir, mount_dir, *json, out, err),
-        ConfigCommand::Render { selection } => render(selection, out),
+        ConfigCommand::Render { selection, json } => render(selection, *json, out),
     }
 }
 
@@ -70,9 +70,25 @@ fn show(
     })
 }
 
-fn render(selection: &SelectionArgs, out: &mut dyn Write) -> Result<u8, CliError> {
+fn render(selection: &SelectionArgs, json: bool, out: &mut dyn Write) -> Result<u8, CliError> {
     let request = build_plan(selection, SourceUse::NotRead, Path::new(CLIENT_CONFIG_DIR))?;
     let text = ClientProfile::cms().render_default_local(&request.plan);
-    crate::commands::emit(out, &text)?;
+    if json {
+        let value = serde_json::json!({
+            "file": "default.local",
+            "content": text,
+            "repositories": request.plan.repositories(),
+            "config_repository": request.plan.config_repository(),
+        });
+        crate::commands::emit(
+            out,
+            &format!(
+                "{}\n",
+                serde_json::to_string_pretty(&value).unwrap_or_default()
+            ),
+        )?;
+    } else {
+        crate::commands::emit(out, &text)?;
+    }
     Ok(exit_code::SUCCESS)
 }

@@ -71,6 +71,25 @@ fn server_args(args: &ServeArgs) -> Result<ServerArgs, CliError> {
 /// Runs `serve`; returns the server's exit code, or 0 once a detached server is ready.
 pub fn run(args: &ServeArgs, out: &mut dyn Write) -> Result<u8, CliError> {
     let server = server_args(args)?;
+    let as_json = |pid: Option<u32>, dry_run: bool| {
+        let value = serde_json::json!({
+            "source": server.source,
+            "target": server.target,
+            "fqrn": server.fqrn,
+            "revision": server.revision,
+            "pid": pid,
+            "dry_run": dry_run,
+            "stand_in": "the snapshot FUSE stand-in, not the CVMFS client",
+        });
+        format!(
+            "{}\n",
+            serde_json::to_string_pretty(&value).unwrap_or_default()
+        )
+    };
+    if args.dry_run && args.json {
+        crate::commands::emit(out, &as_json(None, true))?;
+        return Ok(exit_code::SUCCESS);
+    }
     if args.dry_run {
         crate::commands::emit(
             out,
@@ -101,14 +120,16 @@ pub fn run(args: &ServeArgs, out: &mut dyn Write) -> Result<u8, CliError> {
     };
     match LinuxOps.spawn_server(&spawn) {
         Ok(ServerStart::Ready { pid }) => {
-            crate::commands::emit(
-                out,
-                &format!(
+            let text = if args.json {
+                as_json(Some(pid), false)
+            } else {
+                format!(
                     "serving {} at {} (pid {pid})\n",
                     server.source.display(),
                     server.target.display()
-                ),
-            )?;
+                )
+            };
+            crate::commands::emit(out, &text)?;
             Ok(exit_code::SUCCESS)
         }
         Ok(ServerStart::Failed { message }) => Err(CliError::Serve { message }),
