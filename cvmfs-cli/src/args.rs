@@ -72,6 +72,10 @@ pub enum Command {
     /// Show a repository's effective client configuration, or render a default.local.
     #[command(subcommand, after_help = CONFIG_EXAMPLES)]
     Config(ConfigCommand),
+    /// `config show` under its `cvmfs_config` name: a repository's effective client
+    /// configuration.
+    #[command(after_help = "Examples:\n  cvmfs-cli showconfig cms.cern.ch")]
+    Showconfig(ShowConfigArgs),
     /// The arguments or manifest a container runtime needs for a backend: no eval, every
     /// value quoted.
     #[command(after_help = RUN_ARGS_EXAMPLES)]
@@ -401,19 +405,7 @@ pub enum ConfigCommand {
     #[command(
         after_help = "Examples:\n  cvmfs-cli config show cms.cern.ch\n  cvmfs-cli config show sft --config-dir ./etc-cvmfs --json"
     )]
-    Show {
-        /// The repository (short names get the default domain).
-        repository: String,
-        /// The client's configuration directory.
-        #[arg(long, value_name = "DIR", default_value = "/etc/cvmfs")]
-        config_dir: PathBuf,
-        /// Where the configuration repository is mounted.
-        #[arg(long, value_name = "DIR", default_value = "/cvmfs")]
-        mount_dir: PathBuf,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    Show(ShowConfigArgs),
     /// A default.local for a selection (the anchor's cms profile).
     #[command(
         after_help = "Examples:\n  cvmfs-cli config render --mounts all --backend cvmfs2-helper"
@@ -426,6 +418,22 @@ pub enum ConfigCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// Arguments of `config show` (and of `showconfig`, its `cvmfs_config` name).
+#[derive(Debug, Args)]
+pub struct ShowConfigArgs {
+    /// The repository (short names get the default domain).
+    pub repository: String,
+    /// The client's configuration directory.
+    #[arg(long, value_name = "DIR", default_value = CLIENT_CONFIG_DIR)]
+    pub config_dir: PathBuf,
+    /// Where the configuration repository is mounted.
+    #[arg(long, value_name = "DIR", default_value = "/cvmfs")]
+    pub mount_dir: PathBuf,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Arguments of `run-args`.

@@ -36,9 +36,8 @@ fn wants_json(command: &Command) -> bool {
         Command::Env(a) => a.json,
         Command::Doctor(a) => a.json,
         Command::RunArgs(a) => a.json,
-        Command::Config(
-            args::ConfigCommand::Show { json, .. } | args::ConfigCommand::Render { json, .. },
-        ) => *json,
+        Command::Config(args::ConfigCommand::Show(a)) | Command::Showconfig(a) => a.json,
+        Command::Config(args::ConfigCommand::Render { json, .. }) => *json,
         Command::Serve(a) => a.json,
         _ => false,
     }
@@ -101,6 +100,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => commands::serve::run(args, &mut out),
         Command::Env(args) => commands::env::run(args, &mut out),
         Command::Config(command) => commands::config::run(command, &mut out, &mut err),
+        Command::Showconfig(args) => commands::config::show(args, &mut out, &mut err),
         Command::RunArgs(args) => commands::run_args::run(args, &mut out),
         Command::Doctor(args) => commands::doctor::run(args, &mut out),
         Command::Completions { shell } => commands::completions::completions(*shell, &mut out),

@@ -388,6 +388,7 @@ fn the_cvmfs_config_words_are_aliases() {
         ("probe", "Usage: cvmfs-cli check"),
         ("stat", "Usage: cvmfs-cli check"),
         ("chksetup", "Usage: cvmfs-cli doctor"),
+        ("showconfig", "Usage: cvmfs-cli showconfig"),
     ] {
         cli()
             .args([word, "--help"])

@@ -275,7 +275,7 @@ fn every_help_example_runs_as_written() {
             let reports_host: &[i32] = match subcommand_of(example).as_deref() {
                 Some("check") => &[3, 4],
                 Some("doctor") => &[4],
-                Some("config show") => &[3],
+                Some("config show" | "showconfig") => &[3],
                 _ => &[],
             };
             assert!(

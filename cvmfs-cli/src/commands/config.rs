@@ -8,7 +8,7 @@ use cvmfs_core::{Domain, Fqrn};
 use cvmfs_mount::client_config::load_effective;
 
 use crate::args::CLIENT_CONFIG_DIR;
-use crate::args::{ConfigCommand, SelectionArgs};
+use crate::args::{ConfigCommand, SelectionArgs, ShowConfigArgs};
 use crate::error::CliError;
 use crate::exit_code;
 use crate::plan_input::{SourceUse, build_plan};
@@ -20,24 +20,23 @@ pub fn run(
     err: &mut dyn Write,
 ) -> Result<u8, CliError> {
     match command {
-        ConfigCommand::Show {
-            repository,
-            config_dir,
-            mount_dir,
-            json,
-        } => show(repository, config_dir, mount_dir, *json, out, err),
+        ConfigCommand::Show(args) => show(args, out, err),
         ConfigCommand::Render { selection, json } => render(selection, *json, out),
     }
 }
 
-fn show(
-    repository: &str,
-    config_dir: &Path,
-    mount_dir: &Path,
-    json: bool,
+/// Runs `config show` (also called as `showconfig`).
+pub fn show(
+    args: &ShowConfigArgs,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<u8, CliError> {
+    let (repository, config_dir, mount_dir, json) = (
+        args.repository.as_str(),
+        args.config_dir.as_path(),
+        args.mount_dir.as_path(),
+        args.json,
+    );
     let fqrn = Fqrn::expand(repository, &Domain::cern()).map_err(|e| CliError::InvalidInput {
         problems: vec![e.into()],
     })?;
