@@ -324,6 +324,9 @@ pub struct EntrypointArgs {
     /// Milliseconds between repair rounds with --watch.
     #[arg(long, value_name = "MS", default_value_t = 5000)]
     pub watch_interval_ms: u64,
+    /// Report each step as a JSON line on standard output (the command's output follows).
+    #[arg(long)]
+    pub json: bool,
     /// Leave interactive shells alone (by default each checks the mounts and sets up
     /// the environment, as the anchor's did: <etc>/profile.d/cvmfs-mount.sh).
     #[arg(long)]

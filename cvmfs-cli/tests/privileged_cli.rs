@@ -168,6 +168,11 @@ MY_UID=4242 MY_GID=4343 $CLI entrypoint $opts -- sh -c 'echo "uid=$(id -u) gid=$
 echo "run-exit=$?"
 grep cmsusr $D/etc/passwd $D/etc/group
 stat -c 'owner %u:%g %n' $D/home/cmsusr/sub/file $D/hostfile
+echo "== json"
+MY_UID=4242 MY_GID=4343 $CLI entrypoint --json $opts -- true > $D/events.jsonl
+for event in mounted checked shell-profile unmounted; do
+    grep -q "\"event\":\"$event\"" $D/events.jsonl && echo "json-event $event"
+done
 echo "== signal"
 MY_UID=4242 MY_GID=4343 $CLI entrypoint $opts -- sh -c 'trap "echo got-term; exit 42" TERM; echo trap-ready; while :; do sleep 0.1; done' > $D/sig.out 2>&1 &
 pid=$!
@@ -200,6 +205,10 @@ umount -R -l $D/cvmfs 2>/dev/null || true
             "cmsusr:x:4343:",
             "owner 4242:4343",
             "hostfile",
+            "json-event mounted",
+            "json-event checked",
+            "json-event shell-profile",
+            "json-event unmounted",
             "signal-exit=42",
             "got-term",
         ],

@@ -30,6 +30,61 @@ fn shell() -> &'static Path {
     }
 }
 
+/// One event as a JSON line (`--json`): `{"event": name, ...}` on standard output, for
+/// log collectors; the command's own output follows as it is.
+fn event_json(event: &EntrypointEvent) -> serde_json::Value {
+    use serde_json::json;
+    let error = |e: &cvmfs_mount::MountError| cvmfs_mount::report::ErrorReport::from(e);
+    match event {
+        EntrypointEvent::RemapNotice(line) => json!({"event": "remap-notice", "message": line}),
+        EntrypointEvent::RemapAction(action) => json!({"event": "remap", "action": action}),
+        EntrypointEvent::HomeOwned { home, report } => json!({
+            "event": "home-owned", "home": home, "visited": report.visited, "changed": report.changed,
+        }),
+        EntrypointEvent::HomeFailed { home, error: e } => {
+            json!({"event": "home-failed", "home": home, "error": error(e)})
+        }
+        EntrypointEvent::Mounted(report) => json!({"event": "mounted", "report": report}),
+        EntrypointEvent::NothingToCheck => json!({"event": "nothing-to-check"}),
+        EntrypointEvent::Checked {
+            repositories,
+            results,
+            error: e,
+        } => json!({
+            "event": "checked", "repositories": repositories, "results": results,
+            "error": e.as_ref().map(error),
+        }),
+        EntrypointEvent::EnvironmentScript { script, exists, .. } => {
+            json!({"event": "environment-script", "script": script, "exists": exists})
+        }
+        EntrypointEvent::ShellProfile { result } => match result {
+            Ok(path) => json!({"event": "shell-profile", "path": path}),
+            Err(e) => json!({"event": "shell-profile", "error": error(e)}),
+        },
+        EntrypointEvent::Repaired(report) => json!({"event": "repaired", "report": report}),
+        EntrypointEvent::Unmounted(report) => json!({"event": "unmounted", "report": report}),
+        EntrypointEvent::StoppedBeforeCommand { signal, undone } => json!({
+            "event": "stopped-before-command", "signal": signal.as_str(), "undone": undone,
+        }),
+        EntrypointEvent::CommandFailed {
+            command,
+            user,
+            error: e,
+        } => json!({
+            "event": "command-failed",
+            "command": command.iter().map(|w| w.to_string_lossy()).collect::<Vec<_>>(),
+            "user": user, "error": e.to_string(),
+        }),
+    }
+}
+
+/// Writes one event as a JSON line on standard output.
+fn say_json(event: EntrypointEvent) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{}", event_json(&event));
+    let _ = out.flush();
+}
+
 /// Writes one event the way the anchor's `run.sh` worded it: progress on standard
 /// output, problems on standard error.
 fn say(event: EntrypointEvent) {
@@ -244,10 +299,16 @@ pub fn run(args: &EntrypointArgs) -> Result<u8, CliError> {
         crate::commands::emit(&mut std::io::stdout().lock(), &text)?;
         return Ok(exit_code::SUCCESS);
     }
-    let engine = engine(&request.plan, &args.engine).with_progress(streamed_lines(
-        cvmfs_mount::Operation::Mount,
-        request.plan.backend().kind(),
-    ));
+    let engine = engine(&request.plan, &args.engine);
+    // Text: each repository's line as it finishes; JSON: the mounted event says it all.
+    let engine = if args.json {
+        engine
+    } else {
+        engine.with_progress(streamed_lines(
+            cvmfs_mount::Operation::Mount,
+            request.plan.backend().kind(),
+        ))
+    };
     let shell_profile = (!args.no_shell_profile).then(|| shell_profile(&request.plan));
     let config = EntrypointConfig {
         etc: args.etc.clone(),
@@ -259,7 +320,12 @@ pub fn run(args: &EntrypointArgs) -> Result<u8, CliError> {
             .watch
             .then(|| Duration::from_millis(args.watch_interval_ms)),
     };
-    match run_entrypoint(&engine, &config, &say) {
+    let outcome = if args.json {
+        run_entrypoint(&engine, &config, &say_json)
+    } else {
+        run_entrypoint(&engine, &config, &say)
+    };
+    match outcome {
         Ok(code) => Ok(u8::try_from(code).unwrap_or(exit_code::INTERNAL)),
         Err(EntrypointError::Remap { source }) => Err(CliError::Engine { source }),
         Err(EntrypointError::Signals { source }) => Err(CliError::Signals { source }),
