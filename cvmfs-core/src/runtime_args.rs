@@ -99,6 +99,17 @@ pub enum Provision {
     },
 }
 
+/// What a container that mounts with FUSE needs from Docker and podman: the device and
+/// CAP_SYS_ADMIN (never `--privileged`), and no AppArmor profile that forbids mount(2).
+const FUSE_MOUNT_ARGS: [&str; 6] = [
+    "--device",
+    "/dev/fuse",
+    "--cap-add",
+    "SYS_ADMIN",
+    "--security-opt",
+    "apparmor=unconfined",
+];
+
 /// Where the publisher's bind of the shared directory's parent appears inside it.
 pub const PUBLISHER_MOUNT_PARENT: &str = "/cvmfsmounts";
 
@@ -249,17 +260,7 @@ fn publisher_argv(r: &RunRequest, host_dir: &std::path::Path) -> Vec<String> {
     if let Some(network) = &r.network {
         a.extend(["--network".into(), network.clone()]);
     }
-    a.extend(
-        [
-            "--device",
-            "/dev/fuse",
-            "--cap-add",
-            "SYS_ADMIN",
-            "--security-opt",
-            "apparmor=unconfined",
-        ]
-        .map(String::from),
-    );
+    a.extend(FUSE_MOUNT_ARGS.map(String::from));
     a.extend([
         "-e".into(),
         format!("CVMFS_MOUNTS={}", r.mounts),
@@ -300,17 +301,7 @@ fn engine_argv(r: &RunRequest) -> Vec<String> {
     }
     match &r.provision {
         Provision::InContainer => {
-            a.extend(
-                [
-                    "--device",
-                    "/dev/fuse",
-                    "--cap-add",
-                    "SYS_ADMIN",
-                    "--security-opt",
-                    "apparmor=unconfined",
-                ]
-                .map(String::from),
-            );
+            a.extend(FUSE_MOUNT_ARGS.map(String::from));
             a.extend(["-e".into(), format!("CVMFS_MOUNTS={}", r.mounts)]);
         }
         host => {

@@ -42,13 +42,7 @@ pub fn show(
     })?;
     let config = load_effective(config_dir, mount_dir, &fqrn);
     if json {
-        crate::commands::emit(
-            out,
-            &format!(
-                "{}\n",
-                serde_json::to_string_pretty(&config).unwrap_or_default()
-            ),
-        )?;
+        crate::commands::emit_json(out, &config)?;
     } else {
         if config.files_read.is_empty() {
             let _ = writeln!(
@@ -79,13 +73,7 @@ fn render(selection: &SelectionArgs, json: bool, out: &mut dyn Write) -> Result<
             "repositories": request.plan.repositories(),
             "config_repository": request.plan.config_repository(),
         });
-        crate::commands::emit(
-            out,
-            &format!(
-                "{}\n",
-                serde_json::to_string_pretty(&value).unwrap_or_default()
-            ),
-        )?;
+        crate::commands::emit_json(out, &value)?;
     } else {
         crate::commands::emit(out, &text)?;
     }

@@ -34,13 +34,7 @@ pub fn run(args: &DoctorArgs, out: &mut dyn Write) -> Result<u8, CliError> {
             "recommendations": ranked,
             "default_backend": default,
         });
-        crate::commands::emit(
-            out,
-            &format!(
-                "{}\n",
-                serde_json::to_string_pretty(&value).unwrap_or_default()
-            ),
-        )?;
+        crate::commands::emit_json(out, &value)?;
         return Ok(code);
     }
     let mut text = String::from("Host:\n");

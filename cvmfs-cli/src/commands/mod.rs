@@ -25,6 +25,12 @@ pub fn emit(out: &mut dyn Write, text: &str) -> Result<(), CliError> {
         .map_err(|source| CliError::WriteOutput { source })
 }
 
+/// Writes a value as pretty JSON and a newline.
+pub fn emit_json(out: &mut dyn Write, value: &impl serde::Serialize) -> Result<(), CliError> {
+    let text = serde_json::to_string_pretty(value).unwrap_or_default();
+    emit(out, &format!("{text}\n"))
+}
+
 /// A command as one shell-quoted line, for showing (commands are always run from their
 /// words, never from this line).
 pub fn shell_line(words: &[OsString]) -> String {
