@@ -190,16 +190,25 @@ impl Catalog {
         if self.contains(fqrn) {
             return None;
         }
-        let (org, domain) = (
-            fqrn.org().to_ascii_lowercase(),
-            fqrn.domain().to_ascii_lowercase(),
-        );
+        let org = if fqrn.org().bytes().any(|b| b.is_ascii_uppercase()) {
+            std::borrow::Cow::Owned(fqrn.org().to_ascii_lowercase())
+        } else {
+            std::borrow::Cow::Borrowed(fqrn.org())
+        };
         self.repositories
             .iter()
             .chain(&self.config_repository)
-            .filter(|known| known.domain() == domain)
-            .map(|known| (strsim::levenshtein(&org, known.org()), known))
-            .filter(|(distance, known)| *distance <= if known.org().len() >= 5 { 2 } else { 1 })
+            .filter(|known| known.domain().eq_ignore_ascii_case(fqrn.domain()))
+            .filter_map(|known| {
+                let limit = if known.org().len() >= 5 { 2 } else { 1 };
+                // The distance is at least the length difference: long names (a
+                // fuzzer's, or a typo-free unknown one) skip the quadratic comparison.
+                if org.len().abs_diff(known.org().len()) > limit {
+                    return None;
+                }
+                let distance = strsim::levenshtein(&org, known.org());
+                (distance <= limit).then_some((distance, known))
+            })
             .min_by_key(|(distance, _)| *distance)
             .map(|(_, known)| known)
     }
