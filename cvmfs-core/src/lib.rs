@@ -17,6 +17,8 @@
 //! - [`environment`]: the interactive environment (CMS and OSG setup) per shell.
 //! - [`config`]: the client's configuration files, layering, proxies, `default.local`.
 //! - [`runtime_args`]: container runtime arguments (docker, podman, apptainer, ...).
+//! - [`repository`]: the CernVM-FS repository format: hashes, manifest, whitelist, the
+//!   verification chain, catalog row encodings.
 //! - [`error`]: [`CoreError`], the umbrella over every module's own error.
 //!
 //! ```
@@ -39,6 +41,7 @@ pub mod mountinfo;
 pub mod plan;
 pub mod problem_list;
 pub mod remap;
+pub mod repository;
 pub mod runtime_args;
 pub mod selection;
 

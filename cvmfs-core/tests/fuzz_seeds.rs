@@ -48,3 +48,25 @@ fn mountinfo_seeds_are_non_empty_tables() {
         assert!(table.len() >= 5, "{name}: {} mounts", table.len());
     }
 }
+
+#[test]
+fn signed_document_seeds_are_the_real_manifest_and_whitelist() {
+    use cvmfs_core::repository::manifest::Manifest;
+    use cvmfs_core::repository::whitelist::Whitelist;
+    let seeds = seeds("signed_documents");
+    assert!(seeds.iter().any(|(_, b)| Manifest::parse(b).is_ok()));
+    assert!(seeds.iter().any(|(_, b)| Whitelist::parse(b).is_ok()));
+}
+
+#[test]
+fn catalog_row_seeds_decode() {
+    use cvmfs_core::repository::catalog_row::decode_xattrs;
+    use cvmfs_core::repository::hash::ContentHash;
+    let seeds = seeds("catalog_row");
+    assert!(seeds.iter().any(|(_, b)| decode_xattrs(b).is_ok()));
+    assert!(
+        seeds
+            .iter()
+            .any(|(_, b)| std::str::from_utf8(b).is_ok_and(|t| ContentHash::parse(t).is_ok()))
+    );
+}
