@@ -14,6 +14,7 @@
 //! - [`report`]: per-repository reports of an operation.
 //! - [`fuse`]: serving read-only trees through FUSE (trait, adapter, faults, sessions).
 //! - [`directory_server`]: a local directory served through [`fuse`] (the snapshot
+//! - [`repository`]: reading and verifying real CernVM-FS repositories.
 //!   backend's server, a stand-in for the client).
 //! - [`backend`]: `cvmfs2-helper`, `host-bind`, `automounter-slave` and `snapshot`.
 //! - [`engine`]: [`Engine`] mounts, unmounts and repairs a plan, one report per entry.
@@ -40,6 +41,7 @@ pub mod mount_table;
 pub mod mountpoint;
 pub mod probe;
 pub mod report;
+pub mod repository;
 pub mod sys;
 pub mod watch;
 

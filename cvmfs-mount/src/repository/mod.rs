@@ -1,0 +1,24 @@
+//! Reading CernVM-FS repositories: fetch, verify, open catalogs, serve entries and bytes.
+//! The format itself (hashes, signatures, row encodings) is `cvmfs_core::repository`.
+//!
+//! - [`source`]: where files come from (a served directory or `file://`).
+//! - [`object`]: an object's bytes checked against its name, then decompressed to the
+//!   recorded size.
+//! - [`catalog_db`]: one catalog opened with SQLite, columns by name.
+//! - [`history_db`]: the tag database.
+//! - [`entry`]: an entry as the client shows it.
+//! - [`reader`]: the verified chain, nested catalogs, contents and tags ([`Repository`]).
+//! - [`error`]: what failed, named ([`RepositoryError`]).
+
+pub mod catalog_db;
+pub mod entry;
+pub mod error;
+pub mod history_db;
+pub mod object;
+pub mod reader;
+pub mod source;
+
+pub use entry::{Content, Entry, EntryKind};
+pub use error::RepositoryError;
+pub use reader::{OpenOptions, Repository, RootChoice, Tag};
+pub use source::{DirectorySource, ObjectSource};
