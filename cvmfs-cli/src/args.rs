@@ -80,6 +80,10 @@ pub enum Command {
     /// value quoted.
     #[command(after_help = RUN_ARGS_EXAMPLES)]
     RunArgs(RunArgsArgs),
+    /// Look inside a repository without mounting it: every byte verified (signatures,
+    /// whitelist, content hashes) before it is shown.
+    #[command(subcommand, after_help = REPO_EXAMPLES)]
+    Repo(RepoCommand),
     /// Inspect this host and recommend the backend that will work (`cvmfs_config
     /// chksetup` users: same meaning).
     #[command(after_help = DOCTOR_EXAMPLES, visible_alias = "chksetup")]
@@ -179,6 +183,12 @@ Examples:
   cvmfs-cli run-args apptainer --backend host-bind -- python3 analysis.py
   cvmfs-cli run-args kubernetes --mounts all > pod.yaml
   cvmfs-cli run-args gitlab-ci --backend automounter-slave --shared-dir /cvmfsmounts/cvmfs";
+
+const REPO_EXAMPLES: &str = "\
+Examples:
+  cvmfs-cli repo info --source ./served/fixture.example.org --keys-dir ./keys
+  cvmfs-cli repo ls -l -R --source \"file://$PWD/served/fixture.example.org\" --key ./fixture.pub /
+  cvmfs-cli repo cat --source ./served/fixture.example.org --key ./fixture.pub README.txt";
 
 const DOCTOR_EXAMPLES: &str = "\
 Examples:
@@ -437,6 +447,107 @@ pub struct ShowConfigArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Where a repository is read from and what it is checked against.
+#[derive(Debug, Args)]
+pub struct RepoSourceArgs {
+    /// The served tree (a directory or `file://` URL, as a stratum-1 serves it).
+    #[arg(long, value_name = "DIR|URL")]
+    pub source: String,
+    /// The repository's name (default: the source's last path component).
+    #[arg(long, value_name = "FQRN")]
+    pub fqrn: Option<String>,
+    /// A master public key (repeatable).
+    #[arg(long = "key", value_name = "FILE")]
+    pub keys: Vec<PathBuf>,
+    /// Every `*.pub` in this directory is a master public key.
+    #[arg(long, value_name = "DIR")]
+    pub keys_dir: Option<PathBuf>,
+    /// Open this tag instead of the head.
+    #[arg(long, value_name = "NAME")]
+    pub tag: Option<String>,
+    /// Judge the whitelist's expiry at this time (Unix seconds) instead of now.
+    #[arg(long, value_name = "UNIX")]
+    pub now: Option<u64>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The `repo` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum RepoCommand {
+    /// The manifest, certificate, whitelist and root catalog's properties and counters.
+    #[command(
+        after_help = "Examples:\n  cvmfs-cli repo info --source ./served/fixture.example.org --keys-dir ./keys --json"
+    )]
+    Info {
+        /// The repository.
+        #[command(flatten)]
+        source: RepoSourceArgs,
+    },
+    /// List a directory (JSON: one entry per line).
+    #[command(
+        after_help = "Examples:\n  cvmfs-cli repo ls -l --source ./served/fixture.example.org --key ./fixture.pub /bin"
+    )]
+    Ls {
+        /// The repository.
+        #[command(flatten)]
+        source: RepoSourceArgs,
+        /// Long format.
+        #[arg(short = 'l')]
+        long: bool,
+        /// Recursively.
+        #[arg(short = 'R')]
+        recursive: bool,
+        /// The directory.
+        #[arg(default_value = "/")]
+        path: String,
+    },
+    /// Print a file's content.
+    #[command(
+        after_help = "Examples:\n  cvmfs-cli repo cat --source ./served/fixture.example.org --key ./fixture.pub README.txt"
+    )]
+    Cat {
+        /// The repository.
+        #[command(flatten)]
+        source: RepoSourceArgs,
+        /// The file.
+        path: String,
+    },
+    /// An entry's metadata.
+    #[command(
+        after_help = "Examples:\n  cvmfs-cli repo stat --json --source ./served/fixture.example.org --key ./fixture.pub links/chain"
+    )]
+    Stat {
+        /// The repository.
+        #[command(flatten)]
+        source: RepoSourceArgs,
+        /// The entry.
+        path: String,
+    },
+    /// The named tags of the history database.
+    #[command(
+        after_help = "Examples:\n  cvmfs-cli repo tags --source ./served/fixture.example.org --key ./fixture.pub"
+    )]
+    Tags {
+        /// The repository.
+        #[command(flatten)]
+        source: RepoSourceArgs,
+    },
+    /// Load every catalog and (with --objects) read every file, checking every hash.
+    #[command(
+        after_help = "Examples:\n  cvmfs-cli repo verify --objects --source ./served/fixture.example.org --key ./fixture.pub"
+    )]
+    Verify {
+        /// The repository.
+        #[command(flatten)]
+        source: RepoSourceArgs,
+        /// Also fetch and verify every file's objects.
+        #[arg(long)]
+        objects: bool,
+    },
 }
 
 /// Arguments of `run-args`.

@@ -119,6 +119,9 @@ pub enum CliError {
         #[source]
         source: io::Error,
     },
+    /// A repository could not be read or was refused.
+    #[error(transparent)]
+    Repository(#[from] cvmfs_mount::repository::RepositoryError),
     /// Writing the result failed.
     #[error("cannot write the output: {source}")]
     WriteOutput {
@@ -137,7 +140,10 @@ impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
             Self::InvalidInput { .. } | Self::Helper { .. } => exit_code::USAGE,
-            Self::Engine { .. } | Self::Serve { .. } | Self::RunEngine { .. } => exit_code::TOTAL,
+            Self::Engine { .. }
+            | Self::Serve { .. }
+            | Self::RunEngine { .. }
+            | Self::Repository { .. } => exit_code::TOTAL,
             Self::CurrentDir { .. } | Self::WriteOutput { .. } | Self::Signals { .. } => {
                 exit_code::INTERNAL
             }

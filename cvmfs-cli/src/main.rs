@@ -103,6 +103,7 @@ fn main() -> ExitCode {
         Command::Showconfig(args) => commands::config::show(args, &mut out, &mut err),
         Command::RunArgs(args) => commands::run_args::run(args, &mut out),
         Command::Doctor(args) => commands::doctor::run(args, &mut out),
+        Command::Repo(command) => commands::repo::run(command, &mut out),
         Command::Completions { shell } => commands::completions::completions(*shell, &mut out),
         Command::Man { subcommand } => commands::completions::man(subcommand.as_deref(), &mut out),
     };

@@ -81,6 +81,8 @@ cvmfs-cli() {
     case " $* " in *" --dry-run "*) command "$REAL" "$@"; return ;; esac
     case "${1-}" in
         mount|umount|repair|watch|exec|entrypoint|serve) command "$REAL" "$1" --dry-run "${@:2}" ;;
+        # The fixture's whitelist expires in 2027: judge it at a fixed time.
+        repo) command "$REAL" "$1" "$2" --now "$REPO_NOW" "${@:3}" ;;
         *) command "$REAL" "$@" ;;
     esac
 }
@@ -88,7 +90,7 @@ docker() { printf '%s\0' "$@" > "$OUT/docker-argv"; }
 "#;
 
 /// The directory an example runs in: the relative paths the examples name exist.
-fn workspace() -> tempfile::TempDir {
+fn workspace(example: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for repo in ["cms.cern.ch", "sft.cern.ch", "oasis.opensciencegrid.org"] {
         let snapshot = dir.path().join("snapshots").join(repo);
@@ -99,6 +101,20 @@ fn workspace() -> tempfile::TempDir {
     std::fs::write(dir.path().join("cms-snapshot/README"), "cms").unwrap();
     std::fs::create_dir_all(dir.path().join("etc-cvmfs")).unwrap();
     std::fs::create_dir_all(dir.path().join("out")).unwrap();
+    // The repo examples read the real fixture, served and with its key.
+    if example.contains(" repo ") {
+        let testdata = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/cvmfs");
+        copy_tree(
+            &testdata.join("fixture.example.org"),
+            &dir.path().join("served/fixture.example.org"),
+        );
+        copy_tree(&testdata.join("keys"), &dir.path().join("keys"));
+        std::fs::copy(
+            testdata.join("keys/fixture.example.org.pub"),
+            dir.path().join("fixture.pub"),
+        )
+        .unwrap();
+    }
     if nix::unistd::geteuid().is_root() {
         let status = Command::new("chown")
             .args(["-R", &format!("{USER}:{USER}")])
@@ -127,6 +143,18 @@ fn shell() -> Command {
         cmd
     } else {
         Command::new("bash")
+    }
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
     }
 }
 
@@ -252,7 +280,7 @@ fn every_help_example_runs_as_written() {
             let example = example
                 .strip_prefix("RUN --security=insecure ")
                 .unwrap_or(example);
-            let dir = workspace();
+            let dir = workspace(example);
             let out = dir.path().join("out");
             let (line, written) = redirect(example, &out, index);
             let output = shell()
@@ -260,6 +288,7 @@ fn every_help_example_runs_as_written() {
                 .arg(format!("set -euo pipefail\n{PRELUDE}\n{line}"))
                 .current_dir(dir.path())
                 .env("REAL", binary())
+                .env("REPO_NOW", "1796083200")
                 .env("OUT", &out)
                 .env("HOME", dir.path())
                 .env_remove("CVMFS_MOUNTS")

@@ -9,6 +9,7 @@ pub mod env;
 pub mod exec;
 pub mod operate;
 pub mod plan;
+pub mod repo;
 pub mod run_args;
 pub mod serve;
 pub mod watch;

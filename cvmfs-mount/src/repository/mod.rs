@@ -8,15 +8,19 @@
 //! - [`history_db`]: the tag database.
 //! - [`entry`]: an entry as the client shows it.
 //! - [`reader`]: the verified chain, nested catalogs, contents and tags ([`Repository`]).
+//! - [`keys`]: master public keys from files or a directory.
+//! - [`walk`]: every entry below a path; a full verification.
 //! - [`error`]: what failed, named ([`RepositoryError`]).
 
 pub mod catalog_db;
 pub mod entry;
 pub mod error;
 pub mod history_db;
+pub mod keys;
 pub mod object;
 pub mod reader;
 pub mod source;
+pub mod walk;
 
 pub use entry::{Content, Entry, EntryKind};
 pub use error::RepositoryError;

@@ -1,0 +1,279 @@
+//! `repo`: look inside a repository without mounting it. Every command opens it through
+//! the library's verified reader: nothing is shown before the chain and the hashes check.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use cvmfs_core::repository::trust::Blacklist;
+use cvmfs_mount::repository::keys::load_anchors;
+use cvmfs_mount::repository::walk::{verify, walk};
+use cvmfs_mount::repository::{
+    DirectorySource, Entry, EntryKind, OpenOptions, Repository, RootChoice,
+};
+
+use crate::args::{RepoCommand, RepoSourceArgs};
+use crate::error::CliError;
+use crate::exit_code;
+
+fn open(args: &RepoSourceArgs) -> Result<Repository, CliError> {
+    let source = DirectorySource::from_location(&args.source);
+    let fqrn = args.fqrn.clone().unwrap_or_else(|| {
+        source
+            .root()
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    });
+    let anchors = load_anchors(&args.keys, args.keys_dir.as_deref())?;
+    let now = args.now.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    });
+    let blacklist = Blacklist::default();
+    Ok(Repository::open(
+        Arc::new(source),
+        &OpenOptions {
+            fqrn: &fqrn,
+            anchors: &anchors,
+            now_unix: now,
+            accepted: None,
+            blacklist: &blacklist,
+            root: args.tag.clone().map_or(RootChoice::Head, RootChoice::Tag),
+            scratch_dir: None,
+        },
+    )?)
+}
+
+/// `drwxr-xr-x`-style mode text.
+fn mode_text(entry: &Entry) -> String {
+    let kind = match entry.kind {
+        EntryKind::Dir => 'd',
+        EntryKind::Symlink => 'l',
+        EntryKind::Fifo => 'p',
+        EntryKind::Socket => 's',
+        EntryKind::CharDevice => 'c',
+        EntryKind::BlockDevice => 'b',
+        EntryKind::File => '-',
+    };
+    let bits = entry.mode;
+    let mut text = String::from(kind);
+    for (shift, letters) in [(6, "rwx"), (3, "rwx"), (0, "rwx")] {
+        for (i, letter) in letters.chars().enumerate() {
+            let on = bits & (1 << (shift + 2 - i)) != 0;
+            text.push(if on { letter } else { '-' });
+        }
+    }
+    text
+}
+
+fn long_line(entry: &Entry, name: &str) -> String {
+    let target = entry
+        .target
+        .as_ref()
+        .map(|t| format!(" -> {t}"))
+        .unwrap_or_default();
+    format!(
+        "{} {:>3} {:>5} {:>5} {:>10} {:>11} {name}{target}\n",
+        mode_text(entry),
+        entry.nlink,
+        entry.uid,
+        entry.gid,
+        entry.size,
+        entry.mtime
+    )
+}
+
+fn shown_path(entry: &Entry) -> &str {
+    if entry.path.is_empty() {
+        "/"
+    } else {
+        &entry.path
+    }
+}
+
+/// Runs a `repo` subcommand.
+pub fn run(command: &RepoCommand, out: &mut dyn Write) -> Result<u8, CliError> {
+    match command {
+        RepoCommand::Info { source } => info(source, out),
+        RepoCommand::Ls {
+            source,
+            long,
+            recursive,
+            path,
+        } => ls(source, path, *long, *recursive, out),
+        RepoCommand::Cat { source, path } => {
+            let repo = open(source)?;
+            let data = repo.read(path)?;
+            out.write_all(&data)
+                .and_then(|()| out.flush())
+                .map_err(|source| CliError::WriteOutput { source })?;
+            Ok(exit_code::SUCCESS)
+        }
+        RepoCommand::Stat { source, path } => {
+            let repo = open(source)?;
+            let entry = repo.stat(path)?;
+            if source.json {
+                crate::commands::emit_json(out, &entry)?;
+            } else {
+                let mut text = format!("{}\n", shown_path(&entry));
+                text.push_str(&long_line(&entry, ""));
+                text.push_str(&format!("inode {}\n", entry.inode));
+                if let Some(content) = &entry.content {
+                    text.push_str(&format!(
+                        "content: {} chunk(s), {}, {}\n",
+                        content.chunks,
+                        content.compression.name(),
+                        content
+                            .hash
+                            .map_or_else(|| "chunked".to_owned(), |h| h.to_string())
+                    ));
+                }
+                for (key, value) in &entry.xattrs {
+                    text.push_str(&format!("xattr {key}={}\n", String::from_utf8_lossy(value)));
+                }
+                crate::commands::emit(out, &text)?;
+            }
+            Ok(exit_code::SUCCESS)
+        }
+        RepoCommand::Tags { source } => {
+            let repo = open(source)?;
+            let tags = repo.tags()?;
+            if source.json {
+                crate::commands::emit_json(out, &tags)?;
+            } else {
+                let mut text = String::new();
+                for tag in &tags {
+                    text.push_str(&format!(
+                        "{:<20} revision {:>5}  {}  {}  {}\n",
+                        tag.name, tag.revision, tag.timestamp, tag.root_hash, tag.description
+                    ));
+                }
+                crate::commands::emit(out, &text)?;
+            }
+            Ok(exit_code::SUCCESS)
+        }
+        RepoCommand::Verify { source, objects } => {
+            let repo = open(source)?;
+            let report = verify(&repo, *objects)?;
+            if source.json {
+                crate::commands::emit_json(out, &report)?;
+            } else {
+                crate::commands::emit(
+                    out,
+                    &format!(
+                        "verified {}: {} entries ({} directories, {} files, {} nested catalogs); {} files read, {} bytes, every hash checked\n",
+                        repo.trusted().manifest.fqrn,
+                        report.entries,
+                        report.directories,
+                        report.files,
+                        report.nested_catalogs,
+                        report.files_read,
+                        report.bytes_read
+                    ),
+                )?;
+            }
+            Ok(exit_code::SUCCESS)
+        }
+    }
+}
+
+fn info(source: &RepoSourceArgs, out: &mut dyn Write) -> Result<u8, CliError> {
+    let repo = open(source)?;
+    let trusted = repo.trusted();
+    let manifest = &trusted.manifest;
+    let counters = repo.counters()?;
+    let properties: Vec<(&str, Option<String>)> = [
+        "schema",
+        "schema_revision",
+        "revision",
+        "TTL",
+        "last_modified",
+        "previous_revision",
+    ]
+    .into_iter()
+    .map(|key| Ok((key, repo.root_property(key)?)))
+    .collect::<Result<_, CliError>>()?;
+    if source.json {
+        let value = serde_json::json!({
+            "source": repo.describe_source(),
+            "manifest": manifest,
+            "root_catalog": repo.root_hash(),
+            "certificate_fingerprint": trusted.certificate_fingerprint,
+            "whitelist_expires": trusted.whitelist.expires,
+            "properties": properties.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
+            "counters": counters.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
+        });
+        crate::commands::emit_json(out, &value)?;
+        return Ok(exit_code::SUCCESS);
+    }
+    let mut text = format!(
+        "{} from {} (signature, whitelist and hashes verified)\n",
+        manifest.fqrn,
+        repo.describe_source()
+    );
+    text.push_str(&format!("  revision           {}\n", manifest.revision));
+    text.push_str(&format!("  root catalog       {}\n", repo.root_hash()));
+    text.push_str(&format!(
+        "  published          {}\n",
+        manifest
+            .timestamp
+            .map_or_else(|| "-".to_owned(), |t| t.to_string())
+    ));
+    text.push_str(&format!("  TTL                {} s\n", manifest.ttl));
+    text.push_str(&format!(
+        "  certificate        {}\n",
+        trusted.certificate_fingerprint
+    ));
+    text.push_str(&format!(
+        "  whitelist expires  {} UTC\n",
+        trusted.whitelist.expires
+    ));
+    for (key, value) in properties {
+        if let Some(value) = value {
+            text.push_str(&format!("  {key:<18} {value}\n"));
+        }
+    }
+    for (counter, value) in counters.iter().filter(|(c, _)| c.starts_with("subtree_")) {
+        text.push_str(&format!("  {counter:<18} {value}\n"));
+    }
+    crate::commands::emit(out, &text)?;
+    Ok(exit_code::SUCCESS)
+}
+
+fn ls(
+    source: &RepoSourceArgs,
+    path: &str,
+    long: bool,
+    recursive: bool,
+    out: &mut dyn Write,
+) -> Result<u8, CliError> {
+    let repo = open(source)?;
+    let mut text = String::new();
+    let emit = |entry: &Entry, text: &mut String| -> Result<(), CliError> {
+        if source.json {
+            let line = serde_json::to_string(entry).unwrap_or_default();
+            text.push_str(&line);
+            text.push('\n');
+        } else if long {
+            text.push_str(&long_line(entry, shown_path(entry)));
+        } else {
+            text.push_str(shown_path(entry));
+            text.push('\n');
+        }
+        Ok(())
+    };
+    if recursive {
+        walk(&repo, path, &mut |entry| {
+            emit(entry, &mut text).map_err(|_| cvmfs_mount::repository::RepositoryError::NotFound {
+                path: entry.path.clone(),
+            })
+        })?;
+    } else {
+        for entry in repo.list(path)? {
+            emit(&entry, &mut text)?;
+        }
+    }
+    crate::commands::emit(out, &text)?;
+    Ok(exit_code::SUCCESS)
+}

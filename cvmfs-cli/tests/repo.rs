@@ -1,0 +1,123 @@
+//! `cvmfs-cli repo` against the real fixture (`testdata/cvmfs`): what it shows, and what
+//! it refuses.
+
+#![allow(clippy::unwrap_used)] // test code: failures should panic
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+/// 2026-12-01 00:00 UTC: the fixture's whitelist is valid.
+const NOW: &str = "1796083200";
+
+fn testdata(path: &str) -> String {
+    format!("{}/../testdata/cvmfs/{path}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn repo(args: &[&str]) -> Command {
+    let mut cmd = Command::cargo_bin("cvmfs-cli").unwrap();
+    cmd.arg("repo")
+        .arg(args[0])
+        .args(["--source", &testdata("fixture.example.org")])
+        .args(["--key", &testdata("keys/fixture.example.org.pub")])
+        .args(["--now", NOW])
+        .args(&args[1..]);
+    cmd
+}
+
+#[test]
+fn ls_recursive_json_lists_every_path_the_client_showed() {
+    let output = repo(&["ls", "-R", "--json", "/"]).output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut ours: Vec<String> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            let path = v["path"].as_str().unwrap();
+            if path.is_empty() {
+                ".".to_owned()
+            } else {
+                path[1..].to_owned()
+            }
+        })
+        .collect();
+    ours.sort();
+    let theirs: Vec<String> = std::fs::read_to_string(testdata("fixture.example.org.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["path"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(ours, theirs);
+}
+
+#[test]
+fn cat_stat_tags_info_and_verify() {
+    repo(&["cat", "README.txt"])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with(
+            "fixture.example.org: small CernVM-FS test repository.",
+        ));
+    repo(&["stat", "--json", "hardlinks/a.txt"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\"nlink\": 2"));
+    repo(&["tags"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("v1.0"));
+    repo(&["cat", "--tag", "v1.0", "changing.txt"])
+        .assert()
+        .success();
+    repo(&["info", "--json"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "\"certificate_fingerprint\": \"689a4e1e16f6a33ca9fb0491523f05d212bd3e47\"",
+        ));
+    repo(&["verify", "--objects"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("337 files read"));
+}
+
+#[test]
+fn expired_whitelists_unknown_keys_and_missing_paths_are_refused() {
+    let mut expired = Command::cargo_bin("cvmfs-cli").unwrap();
+    expired
+        .args(["repo", "info", "--source", &testdata("fixture.example.org")])
+        .args(["--key", &testdata("keys/fixture.example.org.pub")])
+        .args(["--now", "1827468000"])
+        .assert()
+        .code(4)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains(
+            "the whitelist expired at 20271129064310 UTC",
+        ));
+    let dir = tempfile::tempdir().unwrap();
+    let mut no_keys = Command::cargo_bin("cvmfs-cli").unwrap();
+    no_keys
+        .args(["repo", "info", "--source", &testdata("fixture.example.org")])
+        .arg("--keys-dir")
+        .arg(dir.path())
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains("no master public key"));
+    repo(&["cat", "does/not/exist"])
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains(
+            "/does/not/exist: no such file or directory",
+        ));
+    repo(&["cat", "bin"])
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains("not a regular file"));
+}

@@ -1,0 +1,43 @@
+//! Loading master public keys the way the client finds them: named files, or every
+//! `*.pub` in a directory.
+
+use std::path::{Path, PathBuf};
+
+use cvmfs_core::repository::trust::TrustAnchors;
+
+use super::error::RepositoryError;
+
+/// The keys in `files` and every `*.pub` directly in `dir`; at least one is required.
+pub fn load_anchors(
+    files: &[PathBuf],
+    dir: Option<&Path>,
+) -> Result<TrustAnchors, RepositoryError> {
+    let mut paths: Vec<PathBuf> = files.to_vec();
+    if let Some(dir) = dir {
+        let entries = std::fs::read_dir(dir).map_err(|source| RepositoryError::ReadKey {
+            path: dir.to_owned(),
+            source,
+        })?;
+        let mut found: Vec<PathBuf> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "pub"))
+            .collect();
+        found.sort();
+        paths.extend(found);
+    }
+    if paths.is_empty() {
+        return Err(RepositoryError::NoAnchors);
+    }
+    let mut texts = Vec::new();
+    for path in &paths {
+        let text = std::fs::read_to_string(path).map_err(|source| RepositoryError::ReadKey {
+            path: path.clone(),
+            source,
+        })?;
+        texts.push((path.display().to_string(), text));
+    }
+    Ok(TrustAnchors::from_pem(
+        texts.iter().map(|(n, t)| (n.as_str(), t.as_str())),
+    )?)
+}
