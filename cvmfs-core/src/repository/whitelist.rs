@@ -36,6 +36,44 @@ fn civil_from_days(days: u64) -> (u64, u64, u64) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
+/// `YYYYMMDDhhmmss` in UTC, as the whitelist writes times.
+pub fn utc_timestamp(unix_seconds: u64) -> String {
+    let (year, month, day) = civil_from_days(unix_seconds / 86_400);
+    let seconds = unix_seconds % 86_400;
+    format!(
+        "{year:04}{month:02}{day:02}{:02}{:02}{:02}",
+        seconds / 3600,
+        (seconds % 3600) / 60,
+        seconds % 60
+    )
+}
+
+/// A certificate fingerprint as the whitelist lists it: upper-case hex pairs joined by
+/// `:`, then the algorithm id in upper case when it is not SHA-1.
+pub fn fingerprint_line(hash: &ContentHash) -> String {
+    let pairs: Vec<String> = hash.digest.iter().map(|b| format!("{b:02X}")).collect();
+    format!(
+        "{}{}",
+        pairs.join(":"),
+        hash.algorithm.id().to_ascii_uppercase()
+    )
+}
+
+/// The body of a whitelist created at `created` and expiring at `expires` (Unix
+/// seconds) for `fqrn`, listing `fingerprints`.
+pub fn render_body(created: u64, expires: u64, fqrn: &str, fingerprints: &[ContentHash]) -> String {
+    let mut body = format!(
+        "{}\nE{}\nN{fqrn}\n",
+        utc_timestamp(created),
+        utc_timestamp(expires)
+    );
+    for fingerprint in fingerprints {
+        body.push_str(&fingerprint_line(fingerprint));
+        body.push('\n');
+    }
+    body
+}
+
 /// A parsed whitelist (its signature is checked by [`super::trust`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Whitelist {
@@ -160,6 +198,20 @@ mod tests {
         // Expires 2027-11-29 06:43: valid in the 05 hour, not from 06:00 on.
         assert!(whitelist.is_valid_at(1_827_467_999)); // 2027-11-29 05:59:59 UTC
         assert!(!whitelist.is_valid_at(1_827_468_000)); // 2027-11-29 06:00:00 UTC
+    }
+
+    #[test]
+    fn rendering_reproduces_the_fixture_body() {
+        let (whitelist, document) = Whitelist::parse(FIXTURE).unwrap();
+        // Created 2026-11-29 06:43:10, expiring a year later, as the fixture says.
+        let body = render_body(
+            1_795_934_590,
+            1_827_470_590,
+            &whitelist.fqrn,
+            &whitelist.fingerprints,
+        );
+        assert_eq!(body.as_bytes(), document.body);
+        assert_eq!(utc_timestamp(951_782_400), "20000229000000");
     }
 
     #[test]

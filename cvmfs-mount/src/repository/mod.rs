@@ -9,6 +9,7 @@
 //! - [`entry`]: an entry as the client shows it.
 //! - [`reader`]: the verified chain, nested catalogs, contents and tags ([`Repository`]).
 //! - [`keys`]: master public keys from files or a directory.
+//! - [`publish`]: a directory published as a signed repository.
 //! - [`walk`]: every entry below a path; a full verification.
 //! - [`error`]: what failed, named ([`RepositoryError`]).
 
@@ -18,6 +19,7 @@ pub mod error;
 pub mod history_db;
 pub mod keys;
 pub mod object;
+pub mod publish;
 pub mod reader;
 pub mod source;
 pub mod walk;
