@@ -80,6 +80,10 @@ pub enum Command {
     /// value quoted.
     #[command(after_help = RUN_ARGS_EXAMPLES)]
     RunArgs(RunArgsArgs),
+    /// Publish a directory as a signed repository any web server can serve (no upstream
+    /// server tools needed); a second publish makes the next revision.
+    #[command(after_help = PUBLISH_EXAMPLES)]
+    Publish(PublishArgs),
     /// Look inside a repository without mounting it: every byte verified (signatures,
     /// whitelist, content hashes) before it is shown.
     #[command(subcommand, after_help = REPO_EXAMPLES)]
@@ -183,6 +187,12 @@ Examples:
   cvmfs-cli run-args apptainer --backend host-bind -- python3 analysis.py
   cvmfs-cli run-args kubernetes --mounts all > pod.yaml
   cvmfs-cli run-args gitlab-ci --backend automounter-slave --shared-dir /cvmfsmounts/cvmfs";
+
+const PUBLISH_EXAMPLES: &str = "\
+Examples:
+  cvmfs-cli publish ./cms-snapshot --fqrn test.example.org --out ./served/t --keys-dir ./keys
+  cvmfs-cli publish ./cms-snapshot --fqrn test.example.org --out ./served/t --keys-dir ./keys \\
+      --tag v2 --hash shake128 --chunk-threshold 16777216";
 
 const REPO_EXAMPLES: &str = "\
 Examples:
@@ -444,6 +454,43 @@ pub struct ShowConfigArgs {
     /// Where the configuration repository is mounted.
     #[arg(long, value_name = "DIR", default_value = "/cvmfs")]
     pub mount_dir: PathBuf,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `publish`.
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// The directory to publish.
+    pub dir: PathBuf,
+    /// The repository's name.
+    #[arg(long, value_name = "FQRN")]
+    pub fqrn: String,
+    /// The served tree to write (what a web server serves at /cvmfs/FQRN).
+    #[arg(long, value_name = "SERVED_DIR")]
+    pub out: PathBuf,
+    /// Where the keys are, generated on first use (never inside --out).
+    #[arg(long, value_name = "DIR")]
+    pub keys_dir: PathBuf,
+    /// The content-hash algorithm.
+    #[arg(long, value_name = "ALGORITHM", default_value = "sha1", value_parser = ["sha1", "rmd160", "shake128"])]
+    pub hash: String,
+    /// Files larger than this many bytes are chunked (0: never).
+    #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024 * 1024)]
+    pub chunk_threshold: u64,
+    /// The size of each chunk.
+    #[arg(long, value_name = "BYTES", default_value_t = 8 * 1024 * 1024)]
+    pub chunk_size: u64,
+    /// Days until the whitelist expires.
+    #[arg(long, value_name = "DAYS", default_value_t = 30)]
+    pub whitelist_days: u64,
+    /// A named tag for this revision.
+    #[arg(long, value_name = "NAME")]
+    pub tag: Option<String>,
+    /// The tag's description.
+    #[arg(long, value_name = "TEXT", default_value = "")]
+    pub tag_description: String,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,

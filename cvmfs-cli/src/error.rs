@@ -119,6 +119,12 @@ pub enum CliError {
         #[source]
         source: io::Error,
     },
+    /// Publishing failed.
+    #[error("publishing failed: {message}")]
+    Publish {
+        /// What failed.
+        message: String,
+    },
     /// A repository could not be read or was refused.
     #[error(transparent)]
     Repository(#[from] cvmfs_mount::repository::RepositoryError),
@@ -143,7 +149,8 @@ impl CliError {
             Self::Engine { .. }
             | Self::Serve { .. }
             | Self::RunEngine { .. }
-            | Self::Repository { .. } => exit_code::TOTAL,
+            | Self::Repository { .. }
+            | Self::Publish { .. } => exit_code::TOTAL,
             Self::CurrentDir { .. } | Self::WriteOutput { .. } | Self::Signals { .. } => {
                 exit_code::INTERNAL
             }

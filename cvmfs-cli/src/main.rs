@@ -104,6 +104,7 @@ fn main() -> ExitCode {
         Command::RunArgs(args) => commands::run_args::run(args, &mut out),
         Command::Doctor(args) => commands::doctor::run(args, &mut out),
         Command::Repo(command) => commands::repo::run(command, &mut out),
+        Command::Publish(args) => commands::repo::publish(args, &mut out),
         Command::Completions { shell } => commands::completions::completions(*shell, &mut out),
         Command::Man { subcommand } => commands::completions::man(subcommand.as_deref(), &mut out),
     };

@@ -121,3 +121,64 @@ fn expired_whitelists_unknown_keys_and_missing_paths_are_refused() {
         .code(4)
         .stderr(predicate::str::contains("not a regular file"));
 }
+
+#[test]
+fn publish_then_read_back_and_publish_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("tree");
+    std::fs::create_dir_all(source.join("nested")).unwrap();
+    std::fs::write(source.join("nested/.cvmfscatalog"), b"").unwrap();
+    std::fs::write(source.join("nested/file.txt"), b"first").unwrap();
+    let served = dir.path().join("served/t.example.org");
+    let keys = dir.path().join("keys");
+    let publish = |tag: &str| {
+        let mut cmd = Command::cargo_bin("cvmfs-cli").unwrap();
+        cmd.arg("publish")
+            .arg(&source)
+            .args(["--fqrn", "t.example.org", "--tag", tag, "--json", "--out"])
+            .arg(&served)
+            .arg("--keys-dir")
+            .arg(&keys)
+            .assert()
+            .success();
+    };
+    publish("one");
+    std::fs::write(source.join("nested/file.txt"), b"second").unwrap();
+    publish("two");
+    let read = |args: &[&str]| {
+        let mut cmd = Command::cargo_bin("cvmfs-cli").unwrap();
+        cmd.arg("repo")
+            .args(args)
+            .arg("--source")
+            .arg(&served)
+            .arg("--keys-dir")
+            .arg(&keys);
+        cmd
+    };
+    read(&["cat", "nested/file.txt"])
+        .assert()
+        .success()
+        .stdout("second");
+    read(&["cat", "--tag", "one", "nested/file.txt"])
+        .assert()
+        .success()
+        .stdout("first");
+    read(&["verify", "--objects"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("1 nested catalogs"));
+    // Keys inside the served tree are refused; nothing is published.
+    let mut inside = Command::cargo_bin("cvmfs-cli").unwrap();
+    inside
+        .arg("publish")
+        .arg(&source)
+        .args(["--fqrn", "t.example.org", "--out"])
+        .arg(&served)
+        .arg("--keys-dir")
+        .arg(served.join("keys"))
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains(
+            "private keys must never be served",
+        ));
+}

@@ -277,3 +277,70 @@ fn ls(
     crate::commands::emit(out, &text)?;
     Ok(exit_code::SUCCESS)
 }
+
+/// Runs `publish`.
+pub fn publish(args: &crate::args::PublishArgs, out: &mut dyn Write) -> Result<u8, CliError> {
+    use cvmfs_core::repository::hash::HashAlgorithm;
+    use cvmfs_mount::repository::publish::{PublishOptions, publish};
+    let mut problems = Vec::new();
+    if let Err(e) = cvmfs_core::Fqrn::parse(&args.fqrn) {
+        problems.push(e.into());
+    }
+    if !args.dir.is_dir() {
+        problems.push(crate::error::InputProblem::Option {
+            option: "DIR",
+            message: format!("{} is not a directory", args.dir.display()),
+        });
+    }
+    if args.chunk_threshold > 0 && args.chunk_size == 0 {
+        problems.push(crate::error::InputProblem::Option {
+            option: "--chunk-size",
+            message: "must be positive when chunking".to_owned(),
+        });
+    }
+    if !problems.is_empty() {
+        return Err(CliError::InvalidInput { problems });
+    }
+    let algorithm = match args.hash.as_str() {
+        "rmd160" => HashAlgorithm::Rmd160,
+        "shake128" => HashAlgorithm::Shake128,
+        _ => HashAlgorithm::Sha1,
+    };
+    let options = PublishOptions {
+        fqrn: args.fqrn.clone(),
+        keys_dir: args.keys_dir.clone(),
+        algorithm,
+        chunk_threshold: args.chunk_threshold,
+        chunk_size: args.chunk_size,
+        whitelist_days: args.whitelist_days,
+        tag: args
+            .tag
+            .clone()
+            .map(|name| (name, args.tag_description.clone())),
+        now_unix: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+        ttl: 240,
+    };
+    let published = publish(&args.dir, &args.out, &options).map_err(|e| CliError::Publish {
+        message: e.to_string(),
+    })?;
+    if args.json {
+        crate::commands::emit_json(out, &published)?;
+    } else {
+        crate::commands::emit(
+            out,
+            &format!(
+                "published {} revision {} (root catalog {}, {} catalogs, {} new objects) into {}; clients trust {}\n",
+                args.fqrn,
+                published.revision,
+                published.root_catalog,
+                published.catalogs,
+                published.objects_written,
+                args.out.display(),
+                published.master_public_key.display()
+            ),
+        )?;
+    }
+    Ok(exit_code::SUCCESS)
+}
