@@ -38,6 +38,13 @@ create_exception!(
     "Not allowed to mount here."
 );
 
+create_exception!(
+    cvmfs_mount,
+    RepositoryRefusedError,
+    CvmfsError,
+    "A repository failed verification or could not be read (names what failed)."
+);
+
 /// Adds the exception types to the module.
 pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = module.py();
@@ -48,6 +55,10 @@ pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add(
         "PermissionDeniedError",
         py.get_type::<PermissionDeniedError>(),
+    )?;
+    module.add(
+        "RepositoryRefusedError",
+        py.get_type::<RepositoryRefusedError>(),
     )?;
     Ok(())
 }

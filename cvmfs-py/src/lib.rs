@@ -4,10 +4,12 @@
 //! - `errors`: the exception hierarchy and the mapping of library errors onto it.
 //! - `objects`: parsed and planned values (selections, names, plans, remaps, ...).
 //! - `operations`: mount, unmount, probe, check, repair and in-process servers.
+//! - `repository`: a verified, read-only view of a served repository.
 
 mod errors;
 mod objects;
 mod operations;
+mod repository;
 
 use pyo3::prelude::*;
 
@@ -18,5 +20,6 @@ fn cvmfs_mount(module: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(module)?;
     objects::register(module)?;
     operations::register(module)?;
+    repository::register(module)?;
     Ok(())
 }

@@ -138,3 +138,40 @@ def snapshot(
     root: Union[str, PathLike[str], None] = None,
     user_namespace: bool = True,
 ) -> AbstractContextManager[Path]: ...
+
+class RepositoryRefusedError(CvmfsError): ...
+
+class RepoEntry:
+    path: str
+    kind: str
+    mode: int
+    size: int
+    mtime: int
+    uid: int
+    gid: int
+    nlink: int
+    inode: int
+    target: Optional[str]
+    hash: Optional[str]
+    chunks: Optional[int]
+    xattrs: dict[str, bytes]
+
+class Repository:
+    """A served repository, opened only after its signatures, whitelist and root catalog
+    verified; every object read is checked against its hash."""
+
+    revision: int
+    root_hash: str
+    def __init__(
+        self,
+        source: str,
+        fqrn: Optional[str] = None,
+        keys: list[str] = ...,
+        keys_dir: Optional[str] = None,
+        tag: Optional[str] = None,
+        now: Optional[int] = None,
+    ) -> None: ...
+    def stat(self, path: str) -> RepoEntry: ...
+    def ls(self, path: str = "/") -> list[RepoEntry]: ...
+    def read(self, path: str) -> bytes: ...
+    def tags(self) -> list[tuple[str, int, str, str]]: ...
