@@ -59,6 +59,8 @@ pub struct NestedRow {
     pub hash: Option<ContentHash>,
     /// Its database size, when recorded.
     pub size: Option<u64>,
+    /// A bind mountpoint (another root catalog), not a nested catalog.
+    pub bind: bool,
 }
 
 /// One chunk of a chunked file.
@@ -377,6 +379,7 @@ impl CatalogDb {
                     path,
                     hash,
                     size: size.and_then(|s| u64::try_from(s).ok()),
+                    bind: table == "bind_mountpoints",
                 });
             }
         }

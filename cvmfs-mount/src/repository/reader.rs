@@ -117,6 +117,7 @@ fn load_catalog(
     hash: ContentHash,
     mountpoint: &str,
     expected_size: Option<u64>,
+    bind: bool,
 ) -> Result<CatalogDb, RepositoryError> {
     let what = format!(
         "catalog {hash} (at {})",
@@ -133,12 +134,24 @@ fn load_catalog(
     };
     let bytes = decompress(bytes, Compression::Zlib, expected, &what)?;
     let db = CatalogDb::open(&bytes, scratch, hash, mountpoint)?;
-    if !mountpoint.is_empty() && db.root_prefix != mountpoint && !db.root_prefix.is_empty() {
+    // A nested catalog is rooted exactly where its parent mounts it; a bind mountpoint
+    // mounts another root catalog.
+    let expected_prefix = if bind || mountpoint.is_empty() {
+        ""
+    } else {
+        mountpoint
+    };
+    if db.root_prefix != expected_prefix {
         return Err(RepositoryError::BadCatalog {
             catalog: what,
             problem: format!(
-                "its root prefix is {:?}, but its parent mounts it at {mountpoint}",
-                db.root_prefix
+                "its root prefix is {:?}, but its parent mounts it at {mountpoint} as a {}",
+                db.root_prefix,
+                if bind {
+                    "bind mountpoint"
+                } else {
+                    "nested catalog"
+                }
             ),
         });
     }
@@ -228,7 +241,7 @@ impl Repository {
             })?;
             root_hash = tag.root_hash;
         }
-        let root = load_catalog(source.as_ref(), scratch.path(), root_hash, "", None)?;
+        let root = load_catalog(source.as_ref(), scratch.path(), root_hash, "", None, false)?;
         let gauge = INODE_OFFSET + root.max_rowid;
         Ok(Self {
             root_hash,
@@ -283,6 +296,16 @@ impl Repository {
         (Arc::clone(&best.db), best.inode_offset)
     }
 
+    /// The hashes of the loaded catalogs mounted above `path`.
+    fn ancestor_hashes(&self, path: &str) -> Vec<ContentHash> {
+        let catalogs = self.catalogs.lock().unwrap_or_else(|e| e.into_inner());
+        catalogs
+            .iter()
+            .filter(|c| is_under(&c.db.mountpoint, path) || c.db.mountpoint.is_empty())
+            .map(|c| c.db.hash)
+            .collect()
+    }
+
     /// The catalog that holds `path` (loading nested catalogs as needed). A nested
     /// catalog's mountpoint is answered by the parent unless it is being listed.
     fn catalog_for(
@@ -321,12 +344,24 @@ impl Repository {
                     problem: format!("the nested catalog at {} has no hash", nested.path),
                 });
             };
+            // A catalog that mounts itself or an ancestor would make the tree endless.
+            let ancestors = self.ancestor_hashes(&nested.path);
+            if ancestors.contains(&hash) {
+                return Err(RepositoryError::BadCatalog {
+                    catalog: format!("{} (at {:?})", db.hash, db.mountpoint),
+                    problem: format!(
+                        "the catalog mounted at {} is {hash}, itself or an ancestor: a cycle",
+                        nested.path
+                    ),
+                });
+            }
             let child = load_catalog(
                 self.source.as_ref(),
                 self.scratch.path(),
                 hash,
                 &nested.path,
                 nested.size,
+                nested.bind,
             )?;
             self.attach(child);
         }

@@ -508,6 +508,69 @@ fn sign(
     })
 }
 
+/// The manifest's bytes: body, `--`, the body's hash string, and the repository key's
+/// PKCS#1 v1.5/SHA-1 signature over that string.
+fn signed_manifest(
+    manifest: &Manifest,
+    keys: &PublisherKeys,
+    algorithm: HashAlgorithm,
+) -> Result<Vec<u8>, PublishError> {
+    let body = manifest.render_body();
+    let body_hash = ContentHash::of(algorithm, body.as_bytes()).to_string();
+    let signature = sign(
+        &keys.repository,
+        Pkcs1v15Sign::new::<sha1::Sha1>(),
+        &sha1::Sha1::digest(body_hash.as_bytes()),
+        "manifest",
+    )?;
+    let mut bytes = body.into_bytes();
+    bytes.extend_from_slice(format!("--\n{body_hash}\n").as_bytes());
+    bytes.extend_from_slice(&signature);
+    Ok(bytes)
+}
+
+/// Replaces the root catalog of a tree published with the keys in `keys_dir` by
+/// `catalog` (an SQLite database's bytes) and signs a manifest for it as the next
+/// revision: any catalog shape a test needs, broken ones included, properly signed.
+pub fn replace_root_catalog(
+    served: &Path,
+    keys_dir: &Path,
+    catalog: &[u8],
+    now_unix: u64,
+) -> Result<ContentHash, PublishError> {
+    let bytes =
+        std::fs::read(served.join(".cvmfspublished")).map_err(|source| PublishError::Read {
+            path: served.join(".cvmfspublished"),
+            source,
+        })?;
+    let (previous, _) =
+        Manifest::parse(&bytes).map_err(|e| PublishError::Previous(e.to_string()))?;
+    let keys = PublisherKeys::load_or_generate(keys_dir, previous.fqrn.as_str())?;
+    let algorithm = previous.root_catalog.algorithm;
+    let packed = zlib(catalog);
+    let hash = ContentHash::of(algorithm, &packed);
+    let path = served.join(hash.object_path(ObjectSuffix::Catalog));
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|source| PublishError::Write {
+            path: dir.to_owned(),
+            source,
+        })?;
+    }
+    write_served(&path, &packed)?;
+    let manifest = Manifest {
+        root_catalog: hash,
+        root_catalog_size: Some(catalog.len() as u64),
+        revision: previous.revision + 1,
+        timestamp: Some(now_unix),
+        ..previous
+    };
+    write_served(
+        &served.join(".cvmfspublished"),
+        &signed_manifest(&manifest, &keys, algorithm)?,
+    )?;
+    Ok(hash)
+}
+
 /// Writes a file atomically into the served tree.
 fn write_served(path: &Path, bytes: &[u8]) -> Result<(), PublishError> {
     crate::atomic_file::write_atomically(path, bytes).map_err(|e| PublishError::Write {
@@ -668,17 +731,7 @@ pub fn publish(
         meta_info: None,
         reflog: None,
     };
-    let body = manifest.render_body();
-    let body_hash = ContentHash::of(options.algorithm, body.as_bytes()).to_string();
-    let signature = sign(
-        &keys.repository,
-        Pkcs1v15Sign::new::<sha1::Sha1>(),
-        &sha1::Sha1::digest(body_hash.as_bytes()),
-        "manifest",
-    )?;
-    let mut manifest_bytes = body.into_bytes();
-    manifest_bytes.extend_from_slice(format!("--\n{body_hash}\n").as_bytes());
-    manifest_bytes.extend_from_slice(&signature);
+    let manifest_bytes = signed_manifest(&manifest, &keys, options.algorithm)?;
     // The whitelist, signed by the master key, listing the certificate.
     let der = x509_cert::der::Encode::to_der(
         &<x509_cert::Certificate as x509_cert::der::DecodePem>::from_pem(&keys.certificate_pem)
