@@ -86,6 +86,7 @@ pub struct CatalogDb {
     pub root_prefix: String,
     /// The highest rowid (the size of its inode range).
     pub max_rowid: u64,
+    nested: std::sync::OnceLock<Vec<NestedRow>>,
     // Kept so the database file lives as long as the connection.
     _file: tempfile::NamedTempFile,
 }
@@ -199,6 +200,7 @@ impl CatalogDb {
             mountpoint: mountpoint.to_owned(),
             root_prefix,
             max_rowid: u64::try_from(max_rowid).unwrap_or(0),
+            nested: std::sync::OnceLock::new(),
             _file: file,
         })
     }
@@ -290,12 +292,11 @@ impl CatalogDb {
         let (a, b) = path_md5_pair(self.catalog_path(path).as_bytes());
         let connection = self.connection.lock().unwrap_or_else(|e| e.into_inner());
         let row = connection
-            .query_row(
-                &format!("{} WHERE md5path_1 = ?1 AND md5path_2 = ?2", self.select()),
-                params![a, b],
-                |r| self.row(r),
-            )
-            .optional()
+            .prepare_cached(&format!(
+                "{} WHERE md5path_1 = ?1 AND md5path_2 = ?2",
+                self.select()
+            ))
+            .and_then(|mut statement| statement.query_row(params![a, b], |r| self.row(r)).optional())
             .map_err(|e| self.sql_error(e))?;
         if let Some(row) = &row {
             self.check_name(row, path.is_empty() || path == self.mountpoint)?;
@@ -324,8 +325,16 @@ impl CatalogDb {
         Ok(rows)
     }
 
-    /// The nested catalogs and bind mountpoints this catalog lists.
+    /// The nested catalogs and bind mountpoints this catalog lists (read once).
     pub fn nested(&self) -> Result<Vec<NestedRow>, RepositoryError> {
+        if let Some(rows) = self.nested.get() {
+            return Ok(rows.clone());
+        }
+        let rows = self.read_nested()?;
+        Ok(self.nested.get_or_init(|| rows).clone())
+    }
+
+    fn read_nested(&self) -> Result<Vec<NestedRow>, RepositoryError> {
         let connection = self.connection.lock().unwrap_or_else(|e| e.into_inner());
         let mut out = Vec::new();
         for table in ["nested_catalogs", "bind_mountpoints"] {
