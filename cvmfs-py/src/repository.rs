@@ -3,13 +3,9 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::Arc;
 
-use cvmfs_core::repository::trust::Blacklist;
 use cvmfs_mount::repository::keys::load_anchors;
-use cvmfs_mount::repository::{
-    DirectorySource, Entry, OpenOptions, Repository as Reader, RepositoryError, RootChoice,
-};
+use cvmfs_mount::repository::{Entry, Repository as Reader, RepositoryError, open_location};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
@@ -119,36 +115,9 @@ impl Repository {
         tag: Option<String>,
         now: Option<u64>,
     ) -> PyResult<Self> {
-        let directory = DirectorySource::from_location(source);
-        let fqrn = fqrn.unwrap_or_else(|| {
-            directory
-                .root()
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default()
-        });
         let anchors = load_anchors(&keys, keys_dir.as_deref()).map_err(refused)?;
-        let now = now.unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs())
-        });
         let reader = py
-            .detach(|| {
-                let blacklist = Blacklist::default();
-                Reader::open(
-                    Arc::new(directory),
-                    &OpenOptions {
-                        fqrn: &fqrn,
-                        anchors: &anchors,
-                        now_unix: now,
-                        accepted: None,
-                        blacklist: &blacklist,
-                        root: tag.map_or(RootChoice::Head, RootChoice::Tag),
-                        scratch_dir: None,
-                    },
-                )
-            })
+            .detach(|| open_location(source, fqrn.as_deref(), &anchors, now, tag))
             .map_err(refused)?;
         Ok(Self { reader })
     }

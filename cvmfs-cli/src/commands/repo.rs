@@ -2,46 +2,23 @@
 //! the library's verified reader: nothing is shown before the chain and the hashes check.
 
 use std::io::Write;
-use std::sync::Arc;
 
-use cvmfs_core::repository::trust::Blacklist;
 use cvmfs_mount::repository::keys::load_anchors;
 use cvmfs_mount::repository::walk::{verify, walk};
-use cvmfs_mount::repository::{
-    DirectorySource, Entry, EntryKind, OpenOptions, Repository, RootChoice,
-};
+use cvmfs_mount::repository::{Entry, EntryKind, Repository, open_location};
 
 use crate::args::{RepoCommand, RepoSourceArgs};
 use crate::error::CliError;
 use crate::exit_code;
 
 fn open(args: &RepoSourceArgs) -> Result<Repository, CliError> {
-    let source = DirectorySource::from_location(&args.source);
-    let fqrn = args.fqrn.clone().unwrap_or_else(|| {
-        source
-            .root()
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    });
     let anchors = load_anchors(&args.keys, args.keys_dir.as_deref())?;
-    let now = args.now.unwrap_or_else(|| {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs())
-    });
-    let blacklist = Blacklist::default();
-    Ok(Repository::open(
-        Arc::new(source),
-        &OpenOptions {
-            fqrn: &fqrn,
-            anchors: &anchors,
-            now_unix: now,
-            accepted: None,
-            blacklist: &blacklist,
-            root: args.tag.clone().map_or(RootChoice::Head, RootChoice::Tag),
-            scratch_dir: None,
-        },
+    Ok(open_location(
+        &args.source,
+        args.fqrn.as_deref(),
+        &anchors,
+        args.now,
+        args.tag.clone(),
     )?)
 }
 

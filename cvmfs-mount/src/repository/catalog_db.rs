@@ -108,6 +108,49 @@ fn describe(hash: &ContentHash, mountpoint: &str) -> String {
     )
 }
 
+fn read_property(connection: &Connection, key: &str) -> rusqlite::Result<Option<String>> {
+    connection
+        .query_row("SELECT value FROM properties WHERE key = ?1", [key], |r| {
+            r.get::<_, rusqlite::types::Value>(0)
+        })
+        .optional()
+        .map(|v| v.map(text_value))
+}
+
+/// Stores `bytes` (an SQLite database) in `scratch` and opens it read-only; the file
+/// lives as long as the returned handle.
+pub fn open_scratch_copy(
+    bytes: &[u8],
+    scratch: &Path,
+    what: &str,
+) -> Result<(tempfile::NamedTempFile, Connection), RepositoryError> {
+    let scratch_error = |source| RepositoryError::Scratch {
+        catalog: what.to_owned(),
+        dir: scratch.to_owned(),
+        source,
+    };
+    let mut file = tempfile::NamedTempFile::new_in(scratch).map_err(scratch_error)?;
+    std::io::Write::write_all(&mut file, bytes).map_err(scratch_error)?;
+    let connection = Connection::open_with_flags(
+        file.path(),
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|source| RepositoryError::Sqlite {
+        catalog: what.to_owned(),
+        source,
+    })?;
+    Ok((file, connection))
+}
+
+fn text_value(value: rusqlite::types::Value) -> String {
+    match value {
+        rusqlite::types::Value::Text(t) => t,
+        rusqlite::types::Value::Integer(i) => i.to_string(),
+        rusqlite::types::Value::Real(r) => r.to_string(),
+        _ => String::new(),
+    }
+}
+
 impl CatalogDb {
     /// Opens decompressed catalog bytes, stored in `scratch` for SQLite.
     pub fn open(
@@ -121,23 +164,7 @@ impl CatalogDb {
             catalog: name.clone(),
             source,
         };
-        let mut file = tempfile::NamedTempFile::new_in(scratch).map_err(|source| {
-            RepositoryError::Scratch {
-                catalog: name.clone(),
-                dir: scratch.to_owned(),
-                source,
-            }
-        })?;
-        std::io::Write::write_all(&mut file, bytes).map_err(|source| RepositoryError::Scratch {
-            catalog: name.clone(),
-            dir: scratch.to_owned(),
-            source,
-        })?;
-        let connection = Connection::open_with_flags(
-            file.path(),
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(sql)?;
+        let (file, connection) = open_scratch_copy(bytes, scratch, &name)?;
         let mut names = Vec::new();
         {
             let mut statement = connection
@@ -162,22 +189,7 @@ impl CatalogDb {
             xattr: has("xattr"),
             mtimens: has("mtimens"),
         };
-        let property = |key: &str| -> Result<Option<String>, RepositoryError> {
-            connection
-                .query_row("SELECT value FROM properties WHERE key = ?1", [key], |r| {
-                    r.get::<_, rusqlite::types::Value>(0)
-                })
-                .optional()
-                .map(|v| {
-                    v.map(|v| match v {
-                        rusqlite::types::Value::Text(t) => t,
-                        rusqlite::types::Value::Integer(i) => i.to_string(),
-                        rusqlite::types::Value::Real(r) => r.to_string(),
-                        _ => String::new(),
-                    })
-                })
-                .map_err(sql)
-        };
+        let property = |key: &str| read_property(&connection, key).map_err(sql);
         let schema: f64 = property("schema")?
             .and_then(|s| s.parse().ok())
             .unwrap_or(1.0);
@@ -296,7 +308,11 @@ impl CatalogDb {
                 "{} WHERE md5path_1 = ?1 AND md5path_2 = ?2",
                 self.select()
             ))
-            .and_then(|mut statement| statement.query_row(params![a, b], |r| self.row(r)).optional())
+            .and_then(|mut statement| {
+                statement
+                    .query_row(params![a, b], |r| self.row(r))
+                    .optional()
+            })
             .map_err(|e| self.sql_error(e))?;
         if let Some(row) = &row {
             self.check_name(row, path.is_empty() || path == self.mountpoint)?;
@@ -447,20 +463,7 @@ impl CatalogDb {
     /// A property (`revision`, `TTL`, ...).
     pub fn property(&self, key: &str) -> Result<Option<String>, RepositoryError> {
         let connection = self.connection.lock().unwrap_or_else(|e| e.into_inner());
-        connection
-            .query_row("SELECT value FROM properties WHERE key = ?1", [key], |r| {
-                r.get::<_, rusqlite::types::Value>(0)
-            })
-            .optional()
-            .map(|v| {
-                v.map(|v| match v {
-                    rusqlite::types::Value::Text(t) => t,
-                    rusqlite::types::Value::Integer(i) => i.to_string(),
-                    rusqlite::types::Value::Real(r) => r.to_string(),
-                    _ => String::new(),
-                })
-            })
-            .map_err(|e| self.sql_error(e))
+        read_property(&connection, key).map_err(|e| self.sql_error(e))
     }
 
     /// Every statistics counter.

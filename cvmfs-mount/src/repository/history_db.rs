@@ -2,8 +2,6 @@
 
 use std::path::Path;
 
-use rusqlite::{Connection, OpenFlags};
-
 use super::error::RepositoryError;
 
 /// One row of `tags`.
@@ -27,22 +25,7 @@ pub fn read_tags(bytes: &[u8], scratch: &Path, what: &str) -> Result<Vec<TagRow>
         catalog: what.to_owned(),
         source,
     };
-    let mut file =
-        tempfile::NamedTempFile::new_in(scratch).map_err(|source| RepositoryError::Scratch {
-            catalog: what.to_owned(),
-            dir: scratch.to_owned(),
-            source,
-        })?;
-    std::io::Write::write_all(&mut file, bytes).map_err(|source| RepositoryError::Scratch {
-        catalog: what.to_owned(),
-        dir: scratch.to_owned(),
-        source,
-    })?;
-    let connection = Connection::open_with_flags(
-        file.path(),
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(sql)?;
+    let (_file, connection) = super::catalog_db::open_scratch_copy(bytes, scratch, what)?;
     let mut statement = connection
         .prepare(
             "SELECT name, hash, revision, timestamp, COALESCE(description, '') FROM tags ORDER BY revision, name",

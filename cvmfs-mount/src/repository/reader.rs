@@ -158,6 +158,48 @@ fn load_catalog(
     Ok(db)
 }
 
+/// Opens the served tree at `location` (a directory or `file://` URL) for `fqrn`
+/// (default: the location's last path component), judging the whitelist at `now_unix`
+/// (default: the clock), at the head or a tag: what the command line and the bindings
+/// open.
+pub fn open_location(
+    location: &str,
+    fqrn: Option<&str>,
+    anchors: &TrustAnchors,
+    now_unix: Option<u64>,
+    tag: Option<String>,
+) -> Result<Repository, RepositoryError> {
+    let source = super::source::DirectorySource::from_location(location);
+    let fqrn = fqrn.map_or_else(
+        || {
+            source
+                .root()
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        },
+        str::to_owned,
+    );
+    let now_unix = now_unix.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    });
+    let blacklist = Blacklist::default();
+    Repository::open(
+        Arc::new(source),
+        &OpenOptions {
+            fqrn: &fqrn,
+            anchors,
+            now_unix,
+            accepted: None,
+            blacklist: &blacklist,
+            root: tag.map_or(RootChoice::Head, RootChoice::Tag),
+            scratch_dir: None,
+        },
+    )
+}
+
 /// A repository path in catalog form: `""` for the root, else `/a/b`; `None` for `.`,
 /// `..` or empty components.
 pub fn normalize(path: &str) -> Option<String> {
