@@ -512,8 +512,11 @@ pub struct RepoSourceArgs {
     #[arg(long, value_name = "DIR")]
     pub keys_dir: Option<PathBuf>,
     /// Open this tag instead of the head.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", conflicts_with = "date")]
     pub tag: Option<String>,
+    /// Open the newest tagged revision published at or before this time (Unix seconds).
+    #[arg(long, value_name = "UNIX")]
+    pub date: Option<u64>,
     /// Judge the whitelist's expiry at this time (Unix seconds) instead of now.
     #[arg(long, value_name = "UNIX")]
     pub now: Option<u64>,

@@ -262,3 +262,22 @@ fn a_tampered_manifest_whitelist_or_certificate_is_refused() {
         Err(RepositoryError::HashMismatch { .. })
     ));
 }
+
+#[test]
+fn a_date_opens_the_newest_revision_published_by_then() {
+    // The fixture's revisions 2, 3 and 4 were published at 06:43:08, :09 and :09.
+    let at_rev2 = open_at(&testdata().join(FQRN), RootChoice::Date(1_795_934_588)).unwrap();
+    assert_eq!(
+        at_rev2.root_hash().to_string(),
+        "e33102f484070a8e0f821ad07ee0b999131b69b8"
+    );
+    let latest = open_at(&testdata().join(FQRN), RootChoice::Date(NOW)).unwrap();
+    assert_eq!(
+        latest.root_hash().to_string(),
+        "e4d912057896a9752596b3755a88ed600def528c"
+    );
+    assert!(matches!(
+        open_at(&testdata().join(FQRN), RootChoice::Date(1_000_000_000)),
+        Err(RepositoryError::UnknownTag { .. })
+    ));
+}

@@ -231,3 +231,34 @@ fn an_unsigned_change_to_a_catalog_is_refused() {
         Err(RepositoryError::HashMismatch { .. })
     ));
 }
+
+/// Older layouts read (columns by name): 2.4 and 2.5 revisions before `xattr` (r2) and
+/// `mtimens` (r7); schemas 2.0–2.3 are refused as upstream does.
+#[test]
+fn older_schema_revisions_read_and_unreadable_ones_are_refused() {
+    let work = tempfile::tempdir().unwrap();
+    let served = published(work.path());
+    mutate_root(
+        &served,
+        "ALTER TABLE catalog DROP COLUMN mtimens;
+         ALTER TABLE catalog DROP COLUMN xattr;
+         UPDATE properties SET value = '1' WHERE key = 'schema_revision';
+         UPDATE properties SET value = '2.4' WHERE key = 'schema';",
+    );
+    let repo = open(&served).unwrap();
+    let entry = repo.stat("file.txt").unwrap();
+    assert_eq!((entry.mtime_ns, entry.xattrs.len()), (None, 0));
+    assert_eq!(repo.read("file.txt").unwrap(), b"small");
+    let work = tempfile::tempdir().unwrap();
+    let served = published(work.path());
+    mutate_root(
+        &served,
+        "UPDATE properties SET value = '2.2' WHERE key = 'schema';",
+    );
+    match open(&served) {
+        Err(RepositoryError::BadCatalog { problem, .. }) => {
+            assert!(problem.contains("schema 2.2"), "{problem}");
+        }
+        other => panic!("schema 2.2 must be refused, got {other:?}"),
+    }
+}

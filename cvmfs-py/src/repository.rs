@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use cvmfs_mount::repository::keys::load_anchors;
-use cvmfs_mount::repository::{Entry, Repository as Reader, RepositoryError, open_location};
+use cvmfs_mount::repository::{
+    Entry, Repository as Reader, RepositoryError, RootChoice, open_location,
+};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
@@ -103,9 +105,11 @@ pub struct Repository {
 #[pymethods]
 impl Repository {
     /// Opens `source` (a directory or `file://` URL) for `fqrn` (default: the source's
-    /// last component), trusting the master keys in `keys` files or `keys_dir`.
+    /// last component), trusting the master keys in `keys` files or `keys_dir`; at the
+    /// head, a `tag`, or the newest revision tagged by `date` (Unix seconds).
     #[new]
-    #[pyo3(signature = (source, fqrn = None, keys = Vec::new(), keys_dir = None, tag = None, now = None))]
+    #[pyo3(signature = (source, fqrn = None, keys = Vec::new(), keys_dir = None, tag = None, now = None, date = None))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         source: &str,
@@ -114,10 +118,16 @@ impl Repository {
         keys_dir: Option<PathBuf>,
         tag: Option<String>,
         now: Option<u64>,
+        date: Option<u64>,
     ) -> PyResult<Self> {
+        let root = match (tag, date) {
+            (Some(tag), _) => RootChoice::Tag(tag),
+            (None, Some(date)) => RootChoice::Date(date),
+            (None, None) => RootChoice::Head,
+        };
         let anchors = load_anchors(&keys, keys_dir.as_deref()).map_err(refused)?;
         let reader = py
-            .detach(|| open_location(source, fqrn.as_deref(), &anchors, now, tag))
+            .detach(|| open_location(source, fqrn.as_deref(), &anchors, now, root))
             .map_err(refused)?;
         Ok(Self { reader })
     }

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use cvmfs_mount::repository::keys::load_anchors;
 use cvmfs_mount::repository::walk::{verify, walk};
-use cvmfs_mount::repository::{Entry, EntryKind, Repository, open_location};
+use cvmfs_mount::repository::{Entry, EntryKind, Repository, RootChoice, open_location};
 
 use crate::args::{RepoCommand, RepoSourceArgs};
 use crate::error::CliError;
@@ -18,7 +18,11 @@ fn open(args: &RepoSourceArgs) -> Result<Repository, CliError> {
         args.fqrn.as_deref(),
         &anchors,
         args.now,
-        args.tag.clone(),
+        match (&args.tag, args.date) {
+            (Some(tag), _) => RootChoice::Tag(tag.clone()),
+            (None, Some(date)) => RootChoice::Date(date),
+            (None, None) => RootChoice::Head,
+        },
     )?)
 }
 

@@ -38,6 +38,9 @@ pub enum RootChoice {
     Head,
     /// A named tag from the history database.
     Tag(String),
+    /// The newest tagged revision published at or before this time (Unix seconds), as
+    /// the client's `CVMFS_REPOSITORY_DATE`.
+    Date(u64),
 }
 
 /// What opening needs besides the source.
@@ -160,14 +163,14 @@ fn load_catalog(
 
 /// Opens the served tree at `location` (a directory or `file://` URL) for `fqrn`
 /// (default: the location's last path component), judging the whitelist at `now_unix`
-/// (default: the clock), at the head or a tag: what the command line and the bindings
-/// open.
+/// (default: the clock), at the head, a tag or a date: what the command line and the
+/// bindings open.
 pub fn open_location(
     location: &str,
     fqrn: Option<&str>,
     anchors: &TrustAnchors,
     now_unix: Option<u64>,
-    tag: Option<String>,
+    root: RootChoice,
 ) -> Result<Repository, RepositoryError> {
     let source = super::source::DirectorySource::from_location(location);
     let fqrn = fqrn.map_or_else(
@@ -194,7 +197,7 @@ pub fn open_location(
             now_unix,
             accepted: None,
             blacklist: &blacklist,
-            root: tag.map_or(RootChoice::Head, RootChoice::Tag),
+            root,
             scratch_dir: None,
         },
     )
@@ -268,21 +271,38 @@ impl Repository {
                 .unwrap_or_else(std::env::temp_dir),
             source,
         })?;
-        let mut root_hash = trusted.manifest.root_catalog;
-        if let RootChoice::Tag(name) = &options.root {
-            let tags = read_tags(source.as_ref(), scratch.path(), &trusted)?;
-            let tag = tags.iter().find(|t| t.name == *name).ok_or_else(|| {
-                RepositoryError::UnknownTag {
-                    name: name.clone(),
-                    known: tags
-                        .iter()
-                        .map(|t| t.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                }
-            })?;
-            root_hash = tag.root_hash;
-        }
+        let root_hash = match &options.root {
+            RootChoice::Head => trusted.manifest.root_catalog,
+            RootChoice::Tag(name) => {
+                let tags = read_tags(source.as_ref(), scratch.path(), &trusted)?;
+                let tag = tags.iter().find(|t| t.name == *name).ok_or_else(|| {
+                    RepositoryError::UnknownTag {
+                        name: name.clone(),
+                        known: tags
+                            .iter()
+                            .map(|t| t.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    }
+                })?;
+                tag.root_hash
+            }
+            RootChoice::Date(when) => {
+                let tags = read_tags(source.as_ref(), scratch.path(), &trusted)?;
+                tags.iter()
+                    .filter(|t| u64::try_from(t.timestamp).is_ok_and(|ts| ts <= *when))
+                    .max_by_key(|t| t.revision)
+                    .ok_or_else(|| RepositoryError::UnknownTag {
+                        name: format!("(published at or before {when})"),
+                        known: tags
+                            .iter()
+                            .map(|t| format!("{} at {}", t.name, t.timestamp))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    })?
+                    .root_hash
+            }
+        };
         let root = load_catalog(source.as_ref(), scratch.path(), root_hash, "", None, false)?;
         let gauge = INODE_OFFSET + root.max_rowid;
         Ok(Self {

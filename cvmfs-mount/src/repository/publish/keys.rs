@@ -85,12 +85,16 @@ impl PublisherKeys {
         let master_public = RsaPublicKey::from(&master)
             .to_public_key_pem(LineEnding::LF)
             .map_err(|e| bad_key(&master_public_path, e))?;
-        std::fs::write(&master_public_path, master_public).map_err(|source| {
-            PublishError::Keys {
-                path: master_public_path.clone(),
-                source,
-            }
-        })?;
+        // Rewritten only when it differs, and atomically: clients may be reading it.
+        if std::fs::read_to_string(&master_public_path).ok().as_deref()
+            != Some(master_public.as_str())
+        {
+            crate::atomic_file::write_atomically(&master_public_path, master_public.as_bytes())
+                .map_err(|e| PublishError::Keys {
+                    path: master_public_path.clone(),
+                    source: std::io::Error::other(e.to_string()),
+                })?;
+        }
         let certificate_pem = match std::fs::read_to_string(&certificate_path) {
             Ok(pem) if x509_cert::Certificate::from_pem(&pem).is_ok() => pem,
             _ => {
