@@ -182,3 +182,13 @@ fn publish_then_read_back_and_publish_again() {
             "private keys must never be served",
         ));
 }
+
+#[test]
+fn info_totals_add_the_nested_catalogs_to_the_roots_own_counters() {
+    // The fixture: 331 regular files in the root catalog, 6 in nested ones (337 in all,
+    // as the upstream client's recording lists).
+    repo(&["info"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("total regular      337"));
+}

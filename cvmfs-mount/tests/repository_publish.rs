@@ -192,6 +192,15 @@ fn round_trip(algorithm: HashAlgorithm, chunk_threshold: u64) {
     assert_eq!(seen["/links/hard"].nlink, 2);
     assert_eq!(seen["/README.txt"].xattrs["user.answer"], b"42");
     assert!(seen["/nested"].nested_mountpoint || repo.stat("nested").unwrap().nested_mountpoint);
+    // Counters as upstream writes them: `subtree_` holds the nested catalogs' part only.
+    let counters: BTreeMap<String, i64> = repo.counters().unwrap().into_iter().collect();
+    let regular = want.values().filter(|w| w.0 == EntryKind::File).count() as i64;
+    // nested/file.txt, nested/inner/deep.txt and the two .cvmfscatalog markers.
+    assert_eq!(counters["subtree_regular"], 4);
+    assert_eq!(
+        counters["self_regular"] + counters["subtree_regular"],
+        regular
+    );
 }
 
 #[test]

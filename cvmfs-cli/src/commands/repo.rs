@@ -215,8 +215,18 @@ fn info(source: &RepoSourceArgs, out: &mut dyn Write) -> Result<u8, CliError> {
             text.push_str(&format!("  {key:<18} {value}\n"));
         }
     }
-    for (counter, value) in counters.iter().filter(|(c, _)| c.starts_with("subtree_")) {
-        text.push_str(&format!("  {counter:<18} {value}\n"));
+    // Totals: the root catalog's own entries plus what its nested catalogs hold.
+    for (counter, own) in counters.iter().filter(|(c, _)| c.starts_with("self_")) {
+        let name = &counter["self_".len()..];
+        let nested = counters
+            .iter()
+            .find(|(c, _)| c.strip_prefix("subtree_") == Some(name))
+            .map_or(0, |(_, v)| *v);
+        text.push_str(&format!(
+            "  {:<18} {}\n",
+            format!("total {name}"),
+            own + nested
+        ));
     }
     crate::commands::emit(out, &text)?;
     Ok(exit_code::SUCCESS)

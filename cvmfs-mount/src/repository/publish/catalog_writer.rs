@@ -206,7 +206,8 @@ impl CatalogWriter {
         }
     }
 
-    /// The `subtree_` counters (own plus nested).
+    /// Everything this catalog and its nested catalogs hold (what its parent adds to its
+    /// own `subtree_` counters).
     pub fn subtree_counters(&self) -> [i64; 12] {
         let mut out = self.counters;
         for (o, s) in out.iter_mut().zip(self.subtree) {
@@ -215,11 +216,12 @@ impl CatalogWriter {
         out
     }
 
-    /// Writes the counters, commits and returns the database's bytes.
+    /// Writes the counters, commits and returns the database's bytes. As upstream writes
+    /// them (the real fixture shows it), `subtree_` counts what the nested catalogs below
+    /// hold, without this catalog's own entries.
     pub fn finish(self) -> Result<Vec<u8>, PublishError> {
-        let subtree = self.subtree_counters();
         for (i, name) in COUNTERS.iter().enumerate() {
-            for (prefix, value) in [("self_", self.counters[i]), ("subtree_", subtree[i])] {
+            for (prefix, value) in [("self_", self.counters[i]), ("subtree_", self.subtree[i])] {
                 self.connection
                     .execute(
                         "INSERT OR REPLACE INTO statistics (counter, value) VALUES (?1, ?2)",
