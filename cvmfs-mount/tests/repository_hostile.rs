@@ -262,3 +262,78 @@ fn older_schema_revisions_read_and_unreadable_ones_are_refused() {
         other => panic!("schema 2.2 must be refused, got {other:?}"),
     }
 }
+
+/// Text that is not UTF-8 in a property (rusqlite's `Value` panics on it; found by the
+/// catalog_db fuzz target): read without a panic.
+#[test]
+fn non_utf8_text_in_a_catalog_does_not_panic() {
+    let work = tempfile::tempdir().unwrap();
+    let served = published(work.path());
+    mutate_root(
+        &served,
+        "UPDATE properties SET value = CAST(X'FFFE41' AS TEXT) WHERE key = 'revision';
+         UPDATE catalog SET name = CAST(X'66FF' AS TEXT) WHERE name = 'file.txt';",
+    );
+    let repo = open(&served).unwrap();
+    assert_eq!(
+        repo.root_property("revision").unwrap().as_deref(),
+        Some("\u{fffd}\u{fffd}A")
+    );
+    let names: Vec<String> = repo
+        .list("/")
+        .unwrap()
+        .into_iter()
+        .map(|e| e.path)
+        .collect();
+    assert!(names.contains(&"/f\u{fffd}".to_owned()), "{names:?}");
+}
+
+/// A manifest for another repository, signed by a certificate the whitelist does list
+/// (both repositories share their keys), is refused by its name.
+#[test]
+fn a_manifest_for_another_name_is_refused() {
+    let work = tempfile::tempdir().unwrap();
+    let served = published(work.path());
+    // The same keys under another name: its whitelist lists the same certificate.
+    let keys = work.path().join("other-keys");
+    std::fs::create_dir_all(&keys).unwrap();
+    for suffix in ["masterkey", "pub", "key", "crt"] {
+        std::fs::copy(
+            keys_dir().join(format!("{FQRN}.{suffix}")),
+            keys.join(format!("other.example.org.{suffix}")),
+        )
+        .unwrap();
+    }
+    let other_source = work.path().join("other-source");
+    std::fs::create_dir_all(&other_source).unwrap();
+    let other = work.path().join("other-served");
+    publish(
+        &other_source,
+        &other,
+        &PublishOptions {
+            fqrn: "other.example.org".to_owned(),
+            keys_dir: keys,
+            algorithm: HashAlgorithm::Sha1,
+            chunk_threshold: 0,
+            chunk_size: 0,
+            whitelist_days: 30,
+            tag: None,
+            now_unix: NOW,
+            ttl: 240,
+        },
+    )
+    .unwrap();
+    // Serve hostile.example.org's whitelist with other.example.org's manifest.
+    std::fs::copy(
+        other.join(".cvmfspublished"),
+        served.join(".cvmfspublished"),
+    )
+    .unwrap();
+    match open(&served) {
+        Err(RepositoryError::Trust { source, .. }) => assert_eq!(
+            source.to_string(),
+            "the manifest is for other.example.org, not hostile.example.org"
+        ),
+        other => panic!("expected the manifest's name to be refused, got {other:?}"),
+    }
+}

@@ -109,12 +109,13 @@ fn describe(hash: &ContentHash, mountpoint: &str) -> String {
 }
 
 fn read_property(connection: &Connection, key: &str) -> rusqlite::Result<Option<String>> {
+    // Through `ValueRef`: rusqlite's `Value` panics on TEXT that is not UTF-8 (found by
+    // the catalog_db fuzz target), and a hostile catalog may hold such text.
     connection
         .query_row("SELECT value FROM properties WHERE key = ?1", [key], |r| {
-            r.get::<_, rusqlite::types::Value>(0)
+            Ok(text_value(r.get_ref(0)?))
         })
         .optional()
-        .map(|v| v.map(text_value))
 }
 
 /// Stores `bytes` (an SQLite database) in `scratch` and opens it read-only; the file
@@ -142,12 +143,14 @@ pub fn open_scratch_copy(
     Ok((file, connection))
 }
 
-fn text_value(value: rusqlite::types::Value) -> String {
+fn text_value(value: rusqlite::types::ValueRef<'_>) -> String {
     match value {
-        rusqlite::types::Value::Text(t) => t,
-        rusqlite::types::Value::Integer(i) => i.to_string(),
-        rusqlite::types::Value::Real(r) => r.to_string(),
-        _ => String::new(),
+        rusqlite::types::ValueRef::Text(t) | rusqlite::types::ValueRef::Blob(t) => {
+            String::from_utf8_lossy(t).into_owned()
+        }
+        rusqlite::types::ValueRef::Integer(i) => i.to_string(),
+        rusqlite::types::ValueRef::Real(r) => r.to_string(),
+        rusqlite::types::ValueRef::Null => String::new(),
     }
 }
 
