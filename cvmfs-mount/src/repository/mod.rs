@@ -2,6 +2,7 @@
 //! The format itself (hashes, signatures, row encodings) is `cvmfs_core::repository`.
 //!
 //! - [`source`]: where files come from (a served directory or `file://`).
+//! - [`http_source`]: servers and proxies over HTTP, with the client's fail-over.
 //! - [`object`]: an object's bytes checked against its name, then decompressed to the
 //!   recorded size.
 //! - [`catalog_db`]: one catalog opened with SQLite, columns by name.
@@ -17,6 +18,7 @@ pub mod catalog_db;
 pub mod entry;
 pub mod error;
 pub mod history_db;
+pub mod http_source;
 pub mod keys;
 pub mod object;
 pub mod publish;

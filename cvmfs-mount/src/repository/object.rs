@@ -39,9 +39,23 @@ pub fn fetch_verified(
             what: format!("{what} {hash}"),
             source,
         })?;
-    let mut hasher = Hasher::new(hash.algorithm);
-    hasher.update(&bytes);
-    let computed = hasher.finish();
+    let digest = |bytes: &[u8]| {
+        let mut hasher = Hasher::new(hash.algorithm);
+        hasher.update(bytes);
+        hasher.finish()
+    };
+    if digest(&bytes) == *hash {
+        return Ok(bytes);
+    }
+    // Once more past any cache on the way (a proxy may hold a damaged copy); a second
+    // mismatch is the server's.
+    let bytes = source
+        .fetch_fresh(&path, MAX_OBJECT_BYTES)
+        .map_err(|source| RepositoryError::Fetch {
+            what: format!("{what} {hash}"),
+            source,
+        })?;
+    let computed = digest(&bytes);
     if computed != *hash {
         return Err(RepositoryError::HashMismatch {
             what: format!("{what} ({path})"),

@@ -22,6 +22,14 @@ pub enum FetchError {
         #[source]
         source: std::io::Error,
     },
+    /// Every server and proxy failed; each try is listed.
+    #[error("{url}: every server and proxy failed: {}", attempts.join("; "))]
+    AllFailed {
+        /// What was asked for.
+        url: String,
+        /// Each try: URL, proxy and what it answered.
+        attempts: Vec<String>,
+    },
     /// The source refused to deliver more than the limit.
     #[error("{url}: larger than the {limit}-byte limit")]
     TooLarge {
@@ -37,6 +45,12 @@ pub trait ObjectSource: Send + Sync {
     /// The bytes of `path` (relative to the base, e.g. `.cvmfspublished` or
     /// `data/ab/cdef...C`), at most `limit` bytes.
     fn fetch(&self, path: &str, limit: u64) -> Result<Vec<u8>, FetchError>;
+
+    /// The same, bypassing caches on the way (`Pragma: no-cache`): the retry after
+    /// content failed its hash.
+    fn fetch_fresh(&self, path: &str, limit: u64) -> Result<Vec<u8>, FetchError> {
+        self.fetch(path, limit)
+    }
 
     /// Where the source is, for messages.
     fn describe(&self) -> String;

@@ -1,0 +1,347 @@
+//! Fetching over HTTP like the client: a ring of servers (`CVMFS_SERVER_URL`), proxy
+//! groups (`CVMFS_HTTP_PROXY`: `;` fail-over, `|` load-balanced, `DIRECT`), the error
+//! classes of the format reference (a host error moves to the next server, a proxy error
+//! to the next proxy group), retries with backoff for timeouts and short reads, no
+//! redirects, and a `no-cache` retry for content that failed its hash.
+//!
+//! The HTTP client is `ureq`: blocking HTTP/1.1 with keep-alive pooling per agent and
+//! proxy support, no async runtime (the reader is synchronous and FUSE threads block).
+
+use std::io::Read;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use cvmfs_core::config::Proxy;
+
+use super::source::{FetchError, ObjectSource};
+
+/// How to reach a repository over HTTP.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// Repository base URLs, in order (`@fqrn@`/`@org@` already replaced).
+    pub servers: Vec<String>,
+    /// Proxy groups in fail-over order; `[[Direct]]` for none.
+    pub proxies: Vec<Vec<Proxy>>,
+    /// Connect and transfer timeout through a proxy (`CVMFS_TIMEOUT`).
+    pub timeout: Duration,
+    /// The same without a proxy (`CVMFS_TIMEOUT_DIRECT`).
+    pub timeout_direct: Duration,
+    /// Retries of one URL after a timeout or short read (`CVMFS_MAX_RETRIES`).
+    pub max_retries: u32,
+    /// The first backoff's upper bound (`CVMFS_BACKOFF_INIT`).
+    pub backoff_init: Duration,
+    /// The largest backoff (`CVMFS_BACKOFF_MAX`).
+    pub backoff_max: Duration,
+    /// Follow up to 4 redirects (`CVMFS_FOLLOW_REDIRECTS`).
+    pub follow_redirects: bool,
+}
+
+impl HttpSettings {
+    /// The client's defaults for `servers`, direct.
+    pub fn direct(servers: Vec<String>) -> Self {
+        Self {
+            servers,
+            proxies: vec![vec![Proxy::Direct]],
+            timeout: Duration::from_secs(5),
+            timeout_direct: Duration::from_secs(10),
+            max_retries: 1,
+            backoff_init: Duration::from_secs(2),
+            backoff_max: Duration::from_secs(10),
+            follow_redirects: false,
+        }
+    }
+}
+
+/// One failed try, for the error that lists them all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    /// The URL.
+    pub url: String,
+    /// The proxy (`DIRECT` or the proxy's URL).
+    pub proxy: String,
+    /// What happened.
+    pub outcome: String,
+}
+
+/// Which side a failure is blamed on.
+enum Blame {
+    /// Move to the next server.
+    Host,
+    /// Move to the next proxy group.
+    Proxy,
+    /// Try the same URL again (timeouts, short reads).
+    Transient,
+}
+
+/// The servers and proxies in use now.
+#[derive(Debug, Clone, Copy, Default)]
+struct Position {
+    host: usize,
+    group: usize,
+}
+
+/// A repository served over HTTP.
+pub struct HttpSource {
+    settings: HttpSettings,
+    position: Mutex<Position>,
+    agents: Mutex<std::collections::HashMap<String, ureq::Agent>>,
+}
+
+impl std::fmt::Debug for HttpSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "HttpSource({:?})", self.settings.servers)
+    }
+}
+
+impl HttpSource {
+    /// A source for the settings' servers and proxies.
+    pub fn new(settings: HttpSettings) -> Self {
+        Self {
+            settings,
+            position: Mutex::new(Position::default()),
+            agents: Mutex::new(std::collections::HashMap::new()),
+        }
+    }
+
+    /// The server and proxy in use now (the client's `user.host` and `user.proxy`).
+    pub fn current(&self) -> (String, String) {
+        let position = *self.position.lock().unwrap_or_else(|e| e.into_inner());
+        let host = self
+            .settings
+            .servers
+            .get(position.host)
+            .cloned()
+            .unwrap_or_default();
+        let proxy = self
+            .settings
+            .proxies
+            .get(position.group)
+            .and_then(|g| g.first())
+            .map_or_else(|| "DIRECT".to_owned(), ToString::to_string);
+        (host, proxy)
+    }
+
+    fn agent(&self, proxy: &Proxy) -> Result<ureq::Agent, String> {
+        let key = proxy.to_string();
+        let mut agents = self.agents.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(agent) = agents.get(&key) {
+            return Ok(agent.clone());
+        }
+        let direct = matches!(proxy, Proxy::Direct | Proxy::Auto);
+        let timeout = if direct {
+            self.settings.timeout_direct
+        } else {
+            self.settings.timeout
+        };
+        let mut builder = ureq::AgentBuilder::new()
+            .timeout_connect(timeout)
+            .timeout_read(timeout)
+            .redirects(if self.settings.follow_redirects { 4 } else { 0 })
+            .user_agent(concat!("cvmfs-mount/", env!("CARGO_PKG_VERSION")));
+        if !direct {
+            builder = builder.proxy(ureq::Proxy::new(&key).map_err(|e| e.to_string())?);
+        }
+        let agent = builder.build();
+        agents.insert(key, agent.clone());
+        Ok(agent)
+    }
+
+    /// One request: the body (at most `limit` bytes) or the failure and its blame.
+    fn get(
+        &self,
+        agent: &ureq::Agent,
+        url: &str,
+        proxied: bool,
+        fresh: bool,
+        limit: u64,
+    ) -> Result<Vec<u8>, (Blame, String, bool)> {
+        let mut request = agent.get(url).set("Connection", "Keep-Alive");
+        if fresh {
+            request = request
+                .set("Pragma", "no-cache")
+                .set("Cache-Control", "no-cache");
+        }
+        match request.call() {
+            Ok(response) => {
+                if (300..400).contains(&response.status()) {
+                    return Err((
+                        Blame::Host,
+                        format!("redirect {}", response.status()),
+                        false,
+                    ));
+                }
+                let expected: Option<u64> = response
+                    .header("Content-Length")
+                    .and_then(|v| v.parse().ok());
+                if expected.is_some_and(|n| n > limit) {
+                    return Err((Blame::Host, format!("larger than {limit} bytes"), false));
+                }
+                let mut body = Vec::new();
+                let read = response
+                    .into_reader()
+                    .take(limit.saturating_add(1))
+                    .read_to_end(&mut body);
+                match read {
+                    Err(e) => Err((Blame::Transient, format!("short read: {e}"), false)),
+                    Ok(_) if body.len() as u64 > limit => {
+                        Err((Blame::Host, format!("larger than {limit} bytes"), false))
+                    }
+                    Ok(_) if expected.is_some_and(|n| n != body.len() as u64) => Err((
+                        Blame::Transient,
+                        format!(
+                            "short read: {} of {} bytes",
+                            body.len(),
+                            expected.unwrap_or(0)
+                        ),
+                        false,
+                    )),
+                    Ok(_) => Ok(body),
+                }
+            }
+            Err(ureq::Error::Status(code, response)) => {
+                let squid = response.header("X-Squid-Error").map(str::to_owned);
+                let proxy_status_error = response
+                    .header("Proxy-Status")
+                    .is_some_and(|v| v.contains("error="));
+                let what = match &squid {
+                    Some(e) => format!("HTTP {code} (X-Squid-Error: {e})"),
+                    None => format!("HTTP {code}"),
+                };
+                let host_error = matches!(code, 400 | 404 | 429 | 500..=599);
+                let blame = if proxied && (squid.is_some() || proxy_status_error) {
+                    Blame::Proxy
+                } else if host_error || !proxied {
+                    Blame::Host
+                } else {
+                    Blame::Proxy
+                };
+                Err((blame, what, code == 404))
+            }
+            Err(ureq::Error::Transport(transport)) => {
+                let what = transport.to_string();
+                let blame = match transport.kind() {
+                    ureq::ErrorKind::ProxyConnect | ureq::ErrorKind::ProxyUnauthorized => {
+                        Blame::Proxy
+                    }
+                    ureq::ErrorKind::Io if what.contains("timed out") => Blame::Transient,
+                    _ if proxied => Blame::Proxy,
+                    _ => Blame::Host,
+                };
+                Err((blame, what, false))
+            }
+        }
+    }
+
+    fn fetch_with(&self, path: &str, limit: u64, fresh: bool) -> Result<Vec<u8>, FetchError> {
+        let start = *self.position.lock().unwrap_or_else(|e| e.into_inner());
+        let hosts = self.settings.servers.len();
+        let groups = self.settings.proxies.len().max(1);
+        let mut attempts: Vec<Attempt> = Vec::new();
+        let mut all_not_found = true;
+        for g in 0..groups {
+            let group_index = (start.group + g) % groups;
+            let group = self
+                .settings
+                .proxies
+                .get(group_index)
+                .cloned()
+                .unwrap_or_else(|| vec![Proxy::Direct]);
+            // Load-balanced members: start at a different one per path.
+            let member = path.len() % group.len().max(1);
+            let proxy = group.get(member).cloned().unwrap_or(Proxy::Direct);
+            let proxied = !matches!(proxy, Proxy::Direct | Proxy::Auto);
+            let agent = match self.agent(&proxy) {
+                Ok(agent) => agent,
+                Err(e) => {
+                    attempts.push(Attempt {
+                        url: String::new(),
+                        proxy: proxy.to_string(),
+                        outcome: e,
+                    });
+                    continue;
+                }
+            };
+            let mut proxy_failed = false;
+            for h in 0..hosts {
+                let host_index = (start.host + h) % hosts;
+                let url = format!(
+                    "{}/{path}",
+                    self.settings.servers[host_index].trim_end_matches('/')
+                );
+                let mut delay = self.settings.backoff_init;
+                let mut retries = 0;
+                loop {
+                    match self.get(&agent, &url, proxied, fresh, limit) {
+                        Ok(body) => {
+                            let mut position =
+                                self.position.lock().unwrap_or_else(|e| e.into_inner());
+                            *position = Position {
+                                host: host_index,
+                                group: group_index,
+                            };
+                            return Ok(body);
+                        }
+                        Err((blame, outcome, not_found)) => {
+                            all_not_found &= not_found;
+                            attempts.push(Attempt {
+                                url: url.clone(),
+                                proxy: proxy.to_string(),
+                                outcome,
+                            });
+                            match blame {
+                                Blame::Transient if retries < self.settings.max_retries => {
+                                    retries += 1;
+                                    std::thread::sleep(backoff(delay, retries));
+                                    delay = (delay * 2).min(self.settings.backoff_max);
+                                    continue;
+                                }
+                                Blame::Proxy => proxy_failed = true,
+                                Blame::Host | Blame::Transient => {}
+                            }
+                            break;
+                        }
+                    }
+                }
+                if proxy_failed {
+                    break;
+                }
+            }
+        }
+        let url = format!("{path} (from {})", self.settings.servers.join(", "));
+        if all_not_found && !attempts.is_empty() {
+            return Err(FetchError::NotFound { url });
+        }
+        Err(FetchError::AllFailed {
+            url,
+            attempts: attempts
+                .iter()
+                .map(|a| format!("{} via {}: {}", a.url, a.proxy, a.outcome))
+                .collect(),
+        })
+    }
+}
+
+/// A delay before retry `n`: the first random below `init`, then doubling.
+fn backoff(delay: Duration, retry: u32) -> Duration {
+    if retry == 1 {
+        // Spread simultaneous clients: a deterministic fraction is enough here.
+        delay / 2
+    } else {
+        delay
+    }
+}
+
+impl ObjectSource for HttpSource {
+    fn fetch(&self, path: &str, limit: u64) -> Result<Vec<u8>, FetchError> {
+        self.fetch_with(path, limit, false)
+    }
+
+    fn fetch_fresh(&self, path: &str, limit: u64) -> Result<Vec<u8>, FetchError> {
+        self.fetch_with(path, limit, true)
+    }
+
+    fn describe(&self) -> String {
+        let (host, proxy) = self.current();
+        format!("{host} via {proxy}")
+    }
+}

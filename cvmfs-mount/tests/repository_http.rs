@@ -1,0 +1,260 @@
+//! The reader over HTTP, with the client's fail-over, against a small in-process fault
+//! server (what real servers will not do on demand): a dead server, a failing proxy, a
+//! cache holding a damaged copy, a stall, everything down.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: failures should panic
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use cvmfs_core::config::Proxy;
+use cvmfs_core::repository::trust::{Blacklist, TrustAnchors};
+use cvmfs_mount::repository::http_source::{HttpSettings, HttpSource};
+use cvmfs_mount::repository::walk::verify;
+use cvmfs_mount::repository::{OpenOptions, Repository, RepositoryError, RootChoice};
+
+const FQRN: &str = "fixture.example.org";
+const NOW: u64 = 1_796_083_200;
+
+/// What the fault server does with each request.
+#[derive(Clone)]
+enum Mode {
+    /// Serve files below the directory (`/cvmfs/<fqrn>/...` maps to `<dir>/<fqrn>/...`).
+    Serve(PathBuf),
+    /// Answer every request with this status (and `X-Squid-Error` when `squid`).
+    Status { code: u16, squid: bool },
+    /// Serve, but flip a byte of `data/` objects unless the request says `no-cache`.
+    CorruptCached(PathBuf),
+    /// Serve, flipping a byte of `data/` objects always.
+    Corrupt(PathBuf),
+    /// Wait this long before answering anything.
+    Stall(Duration),
+}
+
+struct FaultServer {
+    url: String,
+    requests: Arc<AtomicUsize>,
+}
+
+fn start(mode: Mode) -> FaultServer {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let requests = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&requests);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mode = mode.clone();
+            let counter = Arc::clone(&counter);
+            std::thread::spawn(move || serve(stream, &mode, &counter));
+        }
+    });
+    FaultServer { url, requests }
+}
+
+fn serve(stream: TcpStream, mode: &Mode, counter: &AtomicUsize) {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut stream = stream;
+    let mut request_line = String::new();
+    if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+        return;
+    }
+    let mut no_cache = false;
+    loop {
+        let mut header = String::new();
+        if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
+            break;
+        }
+        no_cache |= header.to_ascii_lowercase().starts_with("pragma: no-cache");
+    }
+    counter.fetch_add(1, Ordering::SeqCst);
+    let target = request_line.split_whitespace().nth(1).unwrap_or("/");
+    // A proxy gets the absolute URL.
+    let path = target
+        .strip_prefix("http://")
+        .map_or(target, |rest| rest.find('/').map_or("/", |i| &rest[i..]));
+    let respond = |stream: &mut TcpStream, code: u16, extra: &str, body: &[u8]| {
+        let _ = write!(
+            stream,
+            "HTTP/1.1 {code} X\r\nContent-Length: {}\r\nConnection: close\r\n{extra}\r\n",
+            body.len()
+        );
+        let _ = stream.write_all(body);
+    };
+    let file = |dir: &Path| {
+        let relative = path.trim_start_matches("/cvmfs/");
+        std::fs::read(dir.join(relative)).ok()
+    };
+    match mode {
+        Mode::Stall(delay) => {
+            std::thread::sleep(*delay);
+            respond(&mut stream, 500, "", b"");
+        }
+        Mode::Status { code, squid } => {
+            let extra = if *squid {
+                "X-Squid-Error: ERR_CONNECT_FAIL 111\r\n"
+            } else {
+                ""
+            };
+            respond(&mut stream, *code, extra, b"error");
+        }
+        Mode::Serve(dir) | Mode::CorruptCached(dir) | Mode::Corrupt(dir) => match file(dir) {
+            None => respond(&mut stream, 404, "", b"not found"),
+            Some(mut body) => {
+                let corrupt = match mode {
+                    Mode::CorruptCached(_) => !no_cache,
+                    Mode::Corrupt(_) => true,
+                    _ => false,
+                };
+                if corrupt && path.contains("/data/") && !body.is_empty() {
+                    body[0] ^= 1;
+                }
+                respond(&mut stream, 200, "", &body);
+            }
+        },
+    }
+}
+
+fn testdata() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/cvmfs")
+}
+
+fn settings(servers: Vec<String>, proxies: Vec<Vec<Proxy>>) -> HttpSettings {
+    HttpSettings {
+        proxies,
+        timeout: Duration::from_millis(500),
+        timeout_direct: Duration::from_millis(500),
+        max_retries: 1,
+        backoff_init: Duration::from_millis(50),
+        backoff_max: Duration::from_millis(100),
+        ..HttpSettings::direct(servers)
+    }
+}
+
+fn open(source: HttpSource) -> Result<Repository, RepositoryError> {
+    let key = std::fs::read_to_string(testdata().join("keys/fixture.example.org.pub")).unwrap();
+    let anchors = TrustAnchors::from_pem([("fixture.pub", key.as_str())]).unwrap();
+    let blacklist = Blacklist::default();
+    Repository::open(
+        Arc::new(source),
+        &OpenOptions {
+            fqrn: FQRN,
+            anchors: &anchors,
+            now_unix: NOW,
+            accepted: None,
+            blacklist: &blacklist,
+            root: RootChoice::Head,
+            scratch_dir: None,
+        },
+    )
+}
+
+fn repo_url(server: &FaultServer) -> String {
+    format!("{}/cvmfs/{FQRN}", server.url)
+}
+
+fn direct() -> Vec<Vec<Proxy>> {
+    vec![vec![Proxy::Direct]]
+}
+
+#[test]
+fn the_fixture_verifies_over_http() {
+    let server = start(Mode::Serve(testdata()));
+    let repo = open(HttpSource::new(settings(vec![repo_url(&server)], direct()))).unwrap();
+    let report = verify(&repo, true).unwrap();
+    assert_eq!((report.entries, report.files_read), (369, 337));
+}
+
+#[test]
+fn a_dead_server_fails_over_to_the_next() {
+    let dead = start(Mode::Status {
+        code: 503,
+        squid: false,
+    });
+    let good = start(Mode::Serve(testdata()));
+    let source = HttpSource::new(settings(vec![repo_url(&dead), repo_url(&good)], direct()));
+    let repo = open(source).unwrap();
+    assert!(
+        repo.describe_source().starts_with(&good.url),
+        "{}",
+        repo.describe_source()
+    );
+    assert_eq!(repo.read("README.txt").unwrap().len(), 117);
+    // Stays on the good server: the dead one was asked once, for the manifest.
+    assert_eq!(dead.requests.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn a_failing_proxy_group_fails_over_to_the_next_then_direct() {
+    let proxy = start(Mode::Status {
+        code: 503,
+        squid: true,
+    });
+    let good = start(Mode::Serve(testdata()));
+    let address = proxy.url.trim_start_matches("http://");
+    let (host, port) = address.split_once(':').unwrap();
+    let groups = vec![
+        vec![Proxy::Http {
+            host: host.to_owned(),
+            port: port.parse().ok(),
+        }],
+        vec![Proxy::Direct],
+    ];
+    let repo = open(HttpSource::new(settings(vec![repo_url(&good)], groups))).unwrap();
+    assert!(
+        repo.describe_source().ends_with("via DIRECT"),
+        "{}",
+        repo.describe_source()
+    );
+    assert!(proxy.requests.load(Ordering::SeqCst) >= 1);
+    assert_eq!(repo.read("README.txt").unwrap().len(), 117);
+}
+
+#[test]
+fn a_damaged_cached_copy_is_fetched_again_without_cache_and_a_damaged_origin_is_refused() {
+    let cached = start(Mode::CorruptCached(testdata()));
+    let repo = open(HttpSource::new(settings(vec![repo_url(&cached)], direct()))).unwrap();
+    assert_eq!(repo.read("README.txt").unwrap().len(), 117);
+    let corrupt = start(Mode::Corrupt(testdata()));
+    let err = open(HttpSource::new(settings(
+        vec![repo_url(&corrupt)],
+        direct(),
+    )))
+    .unwrap_err();
+    assert!(matches!(err, RepositoryError::HashMismatch { .. }), "{err}");
+}
+
+#[test]
+fn a_stalled_server_times_out_within_the_bound_and_everything_down_is_named() {
+    let stall = start(Mode::Stall(Duration::from_secs(30)));
+    let down = start(Mode::Status {
+        code: 500,
+        squid: false,
+    });
+    let started = Instant::now();
+    let err = open(HttpSource::new(settings(
+        vec![repo_url(&stall), repo_url(&down)],
+        direct(),
+    )))
+    .unwrap_err();
+    // Two tries of the stalled server (timeout 0.5 s, one retry), then the other: far
+    // below the 30 s stall.
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    let message = err.to_string();
+    assert!(
+        message.contains("every server and proxy failed"),
+        "{message}"
+    );
+    assert!(
+        message.contains(&stall.url) && message.contains(&down.url),
+        "{message}"
+    );
+    assert!(message.contains("HTTP 500"), "{message}");
+}
