@@ -500,8 +500,14 @@ pub struct PublishArgs {
 #[derive(Debug, Args)]
 pub struct RepoSourceArgs {
     /// The served tree (a directory or `file://` URL, as a stratum-1 serves it).
-    #[arg(long, value_name = "DIR|URL")]
-    pub source: String,
+    #[arg(long, value_name = "DIR|URL", required_unless_present = "server_url")]
+    pub source: Option<String>,
+    /// Servers over HTTP, as CVMFS_SERVER_URL (`;`-separated, `@fqrn@` allowed).
+    #[arg(long, value_name = "URLS", conflicts_with = "source")]
+    pub server_url: Option<String>,
+    /// Proxies, as CVMFS_HTTP_PROXY (`;` fail-over groups, `|` load-balanced, DIRECT).
+    #[arg(long, value_name = "LIST", requires = "server_url")]
+    pub http_proxy: Option<String>,
     /// The repository's name (default: the source's last path component).
     #[arg(long, value_name = "FQRN")]
     pub fqrn: Option<String>,

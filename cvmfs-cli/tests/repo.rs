@@ -192,3 +192,49 @@ fn info_totals_add_the_nested_catalogs_to_the_roots_own_counters() {
         .success()
         .stdout(predicate::str::contains("total regular      337"));
 }
+
+/// `repo verify` over HTTP through Squid, against `.ci/web`'s nginx (the fixture is copied
+/// into its web root). Skips without it, fails without it in CI (CVMFS_REQUIRE_WEB=1).
+#[test]
+fn verify_over_http_through_squid() {
+    let (Ok(root), Ok(url), Ok(proxy)) = (
+        std::env::var("CVMFS_TEST_WEB_ROOT"),
+        std::env::var("CVMFS_TEST_WEB_URL"),
+        std::env::var("CVMFS_TEST_PROXY"),
+    ) else {
+        assert!(
+            std::env::var("CVMFS_REQUIRE_WEB").map_or(true, |v| v != "1"),
+            "nginx and Squid from .ci/web are required (CVMFS_REQUIRE_WEB=1)"
+        );
+        eprintln!("SKIPPED: no nginx and Squid from .ci/web");
+        return;
+    };
+    // Its own name, so it never races the library's web test over the same directory.
+    let served = std::path::Path::new(&root).join("cvmfs/cli-copy/fixture.example.org");
+    if !served.join(".cvmfspublished").exists() {
+        std::fs::create_dir_all(served.parent().unwrap()).unwrap();
+        let copied = std::process::Command::new("cp")
+            .arg("-r")
+            .arg(testdata("fixture.example.org"))
+            .arg(served.parent().unwrap())
+            .status()
+            .unwrap();
+        assert!(copied.success());
+    }
+    Command::cargo_bin("cvmfs-cli")
+        .unwrap()
+        .args([
+            "repo",
+            "verify",
+            "--objects",
+            "--fqrn",
+            "fixture.example.org",
+        ])
+        .args(["--server-url", &format!("{url}/cvmfs/cli-copy/@fqrn@")])
+        .args(["--http-proxy", &format!("{proxy};DIRECT")])
+        .args(["--key", &testdata("keys/fixture.example.org.pub")])
+        .args(["--now", NOW])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("337 files read"));
+}

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use cvmfs_mount::repository::keys::load_anchors;
 use cvmfs_mount::repository::walk::{verify, walk};
-use cvmfs_mount::repository::{Entry, EntryKind, Repository, RootChoice, open_location};
+use cvmfs_mount::repository::{Entry, EntryKind, Repository, RootChoice, open_http, open_location};
 
 use crate::args::{RepoCommand, RepoSourceArgs};
 use crate::error::CliError;
@@ -13,17 +13,28 @@ use crate::exit_code;
 
 fn open(args: &RepoSourceArgs) -> Result<Repository, CliError> {
     let anchors = load_anchors(&args.keys, args.keys_dir.as_deref())?;
-    Ok(open_location(
-        &args.source,
-        args.fqrn.as_deref(),
-        &anchors,
-        args.now,
-        match (&args.tag, args.date) {
-            (Some(tag), _) => RootChoice::Tag(tag.clone()),
-            (None, Some(date)) => RootChoice::Date(date),
-            (None, None) => RootChoice::Head,
-        },
-    )?)
+    let root = match (&args.tag, args.date) {
+        (Some(tag), _) => RootChoice::Tag(tag.clone()),
+        (None, Some(date)) => RootChoice::Date(date),
+        (None, None) => RootChoice::Head,
+    };
+    Ok(match (&args.server_url, &args.source) {
+        (Some(urls), _) => open_http(
+            urls,
+            args.http_proxy.as_deref(),
+            args.fqrn.as_deref(),
+            &anchors,
+            args.now,
+            root,
+        )?,
+        (None, source) => open_location(
+            source.as_deref().unwrap_or_default(),
+            args.fqrn.as_deref(),
+            &anchors,
+            args.now,
+            root,
+        )?,
+    })
 }
 
 /// `drwxr-xr-x`-style mode text.

@@ -111,6 +111,12 @@ pub enum RepositoryError {
         /// What is wrong.
         problem: &'static str,
     },
+    /// The server or proxy settings do not parse.
+    #[error("{reason}")]
+    BadSettings {
+        /// What the parser said.
+        reason: String,
+    },
     /// No such tag.
     #[error("no tag {name:?} in the history (tags: {known})")]
     UnknownTag {

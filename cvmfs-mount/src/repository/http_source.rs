@@ -37,6 +37,25 @@ pub struct HttpSettings {
 }
 
 impl HttpSettings {
+    /// Settings from the client's words: `CVMFS_SERVER_URL` (`;`-separated, `@fqrn@` and
+    /// `@org@` replaced for `fqrn`) and `CVMFS_HTTP_PROXY` (`None`: DIRECT).
+    pub fn from_words(
+        server_url: &str,
+        http_proxy: Option<&str>,
+        fqrn: &str,
+    ) -> Result<Self, cvmfs_core::config::ProxyConfigError> {
+        let org = fqrn.split('.').next().unwrap_or(fqrn);
+        let servers = cvmfs_core::config::parse_server_urls(server_url)?
+            .into_iter()
+            .map(|url| url.replace("@fqrn@", fqrn).replace("@org@", org))
+            .collect();
+        let mut settings = Self::direct(servers);
+        if let Some(proxy) = http_proxy {
+            settings.proxies = cvmfs_core::config::parse_proxy_list(proxy)?;
+        }
+        Ok(settings)
+    }
+
     /// The client's defaults for `servers`, direct.
     pub fn direct(servers: Vec<String>) -> Self {
         Self {

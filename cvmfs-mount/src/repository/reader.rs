@@ -174,15 +174,56 @@ pub fn open_location(
 ) -> Result<Repository, RepositoryError> {
     let source = super::source::DirectorySource::from_location(location);
     let fqrn = fqrn.map_or_else(
-        || {
-            source
-                .root()
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default()
-        },
+        || last_component(&source.root().to_string_lossy()),
         str::to_owned,
     );
+    open_with(Arc::new(source), &fqrn, anchors, now_unix, root)
+}
+
+/// Opens a repository served over HTTP: `server_url` as `CVMFS_SERVER_URL`, `http_proxy`
+/// as `CVMFS_HTTP_PROXY` (DIRECT when `None`); `fqrn` defaults to the first URL's last
+/// path component.
+pub fn open_http(
+    server_url: &str,
+    http_proxy: Option<&str>,
+    fqrn: Option<&str>,
+    anchors: &TrustAnchors,
+    now_unix: Option<u64>,
+    root: RootChoice,
+) -> Result<Repository, RepositoryError> {
+    let fqrn = fqrn.map_or_else(
+        || last_component(server_url.split(';').next().unwrap_or_default()),
+        str::to_owned,
+    );
+    let settings = super::http_source::HttpSettings::from_words(server_url, http_proxy, &fqrn)
+        .map_err(|e| RepositoryError::BadSettings {
+            reason: e.to_string(),
+        })?;
+    open_with(
+        Arc::new(super::http_source::HttpSource::new(settings)),
+        &fqrn,
+        anchors,
+        now_unix,
+        root,
+    )
+}
+
+fn last_component(location: &str) -> String {
+    location
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn open_with(
+    source: Arc<dyn ObjectSource>,
+    fqrn: &str,
+    anchors: &TrustAnchors,
+    now_unix: Option<u64>,
+    root: RootChoice,
+) -> Result<Repository, RepositoryError> {
     let now_unix = now_unix.unwrap_or_else(|| {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -190,9 +231,9 @@ pub fn open_location(
     });
     let blacklist = Blacklist::default();
     Repository::open(
-        Arc::new(source),
+        source,
         &OpenOptions {
-            fqrn: &fqrn,
+            fqrn,
             anchors,
             now_unix,
             accepted: None,
