@@ -523,6 +523,10 @@ pub struct RepoSourceArgs {
     /// Open the newest tagged revision published at or before this time (Unix seconds).
     #[arg(long, value_name = "UNIX")]
     pub date: Option<u64>,
+    /// Keep verified objects and the accepted revision here (objects are read from it
+    /// first; a rollback is refused across runs).
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
     /// Judge the whitelist's expiry at this time (Unix seconds) instead of now.
     #[arg(long, value_name = "UNIX")]
     pub now: Option<u64>,

@@ -108,7 +108,7 @@ impl Repository {
     /// last component), trusting the master keys in `keys` files or `keys_dir`; at the
     /// head, a `tag`, or the newest revision tagged by `date` (Unix seconds).
     #[new]
-    #[pyo3(signature = (source, fqrn = None, keys = Vec::new(), keys_dir = None, tag = None, now = None, date = None))]
+    #[pyo3(signature = (source, fqrn = None, keys = Vec::new(), keys_dir = None, tag = None, now = None, date = None, cache_dir = None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -119,7 +119,9 @@ impl Repository {
         tag: Option<String>,
         now: Option<u64>,
         date: Option<u64>,
+        cache_dir: Option<PathBuf>,
     ) -> PyResult<Self> {
+        let cache = cache_dir.map(cvmfs_mount::repository::cache::Cache::new);
         let root = match (tag, date) {
             (Some(tag), _) => RootChoice::Tag(tag),
             (None, Some(date)) => RootChoice::Date(date),
@@ -127,7 +129,7 @@ impl Repository {
         };
         let anchors = load_anchors(&keys, keys_dir.as_deref()).map_err(refused)?;
         let reader = py
-            .detach(|| open_location(source, fqrn.as_deref(), &anchors, now, root))
+            .detach(|| open_location(source, fqrn.as_deref(), &anchors, now, root, cache.as_ref()))
             .map_err(refused)?;
         Ok(Self { reader })
     }

@@ -18,6 +18,10 @@ fn open(args: &RepoSourceArgs) -> Result<Repository, CliError> {
         (None, Some(date)) => RootChoice::Date(date),
         (None, None) => RootChoice::Head,
     };
+    let cache = args
+        .cache_dir
+        .as_ref()
+        .map(cvmfs_mount::repository::cache::Cache::new);
     Ok(match (&args.server_url, &args.source) {
         (Some(urls), _) => open_http(
             urls,
@@ -26,6 +30,7 @@ fn open(args: &RepoSourceArgs) -> Result<Repository, CliError> {
             &anchors,
             args.now,
             root,
+            cache.as_ref(),
         )?,
         (None, source) => open_location(
             source.as_deref().unwrap_or_default(),
@@ -33,6 +38,7 @@ fn open(args: &RepoSourceArgs) -> Result<Repository, CliError> {
             &anchors,
             args.now,
             root,
+            cache.as_ref(),
         )?,
     })
 }

@@ -3,6 +3,7 @@
 //!
 //! - [`source`]: where files come from (a served directory or `file://`).
 //! - [`http_source`]: servers and proxies over HTTP, with the client's fail-over.
+//! - [`cache`]: verified objects kept by hash, and the trust state last accepted.
 //! - [`object`]: an object's bytes checked against its name, then decompressed to the
 //!   recorded size.
 //! - [`catalog_db`]: one catalog opened with SQLite, columns by name.
@@ -14,6 +15,7 @@
 //! - [`walk`]: every entry below a path; a full verification.
 //! - [`error`]: what failed, named ([`RepositoryError`]).
 
+pub mod cache;
 pub mod catalog_db;
 pub mod entry;
 pub mod error;

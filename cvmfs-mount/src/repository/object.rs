@@ -45,6 +45,7 @@ pub fn fetch_verified(
         hasher.finish()
     };
     if digest(&bytes) == *hash {
+        source.verified(&path, &bytes);
         return Ok(bytes);
     }
     // Once more past any cache on the way (a proxy may hold a damaged copy); a second
@@ -63,6 +64,7 @@ pub fn fetch_verified(
             computed: computed.to_string(),
         });
     }
+    source.verified(&path, &bytes);
     Ok(bytes)
 }
 

@@ -16,6 +16,7 @@ use cvmfs_core::repository::trust::{
 };
 use serde::Serialize;
 
+use super::cache::Cache;
 use super::catalog_db::{CatalogDb, ChunkRow, Row};
 use super::entry::{Content, Entry, EntryKind};
 use super::error::RepositoryError;
@@ -171,13 +172,14 @@ pub fn open_location(
     anchors: &TrustAnchors,
     now_unix: Option<u64>,
     root: RootChoice,
+    cache: Option<&Cache>,
 ) -> Result<Repository, RepositoryError> {
     let source = super::source::DirectorySource::from_location(location);
     let fqrn = fqrn.map_or_else(
         || last_component(&source.root().to_string_lossy()),
         str::to_owned,
     );
-    open_with(Arc::new(source), &fqrn, anchors, now_unix, root)
+    open_with(source, &fqrn, anchors, now_unix, root, cache)
 }
 
 /// Opens a repository served over HTTP: `server_url` as `CVMFS_SERVER_URL`, `http_proxy`
@@ -190,6 +192,7 @@ pub fn open_http(
     anchors: &TrustAnchors,
     now_unix: Option<u64>,
     root: RootChoice,
+    cache: Option<&Cache>,
 ) -> Result<Repository, RepositoryError> {
     let fqrn = fqrn.map_or_else(
         || last_component(server_url.split(';').next().unwrap_or_default()),
@@ -200,11 +203,12 @@ pub fn open_http(
             reason: e.to_string(),
         })?;
     open_with(
-        Arc::new(super::http_source::HttpSource::new(settings)),
+        super::http_source::HttpSource::new(settings),
         &fqrn,
         anchors,
         now_unix,
         root,
+        cache,
     )
 }
 
@@ -217,12 +221,16 @@ fn last_component(location: &str) -> String {
         .to_owned()
 }
 
-fn open_with(
-    source: Arc<dyn ObjectSource>,
+/// Opens through `source`, with `cache` when given: objects come from it first and are
+/// kept once they verified, and the trust state it remembers refuses a rollback across
+/// restarts (and is updated after the open).
+fn open_with<S: ObjectSource + 'static>(
+    source: S,
     fqrn: &str,
     anchors: &TrustAnchors,
     now_unix: Option<u64>,
     root: RootChoice,
+    cache: Option<&Cache>,
 ) -> Result<Repository, RepositoryError> {
     let now_unix = now_unix.unwrap_or_else(|| {
         std::time::SystemTime::now()
@@ -230,18 +238,28 @@ fn open_with(
             .map_or(0, |d| d.as_secs())
     });
     let blacklist = Blacklist::default();
-    Repository::open(
+    let source: Arc<dyn ObjectSource> = match cache {
+        Some(cache) => Arc::new(super::cache::CachingSource::new(source, cache.clone())),
+        None => Arc::new(source),
+    };
+    let repository = Repository::open(
         source,
         &OpenOptions {
             fqrn,
             anchors,
             now_unix,
-            accepted: None,
+            accepted: cache.and_then(|c| c.accepted(fqrn)),
             blacklist: &blacklist,
             root,
             scratch_dir: None,
         },
-    )
+    )?;
+    if let Some(cache) = cache
+        && let Err(e) = cache.remember(fqrn, &repository.trusted().accepted_state())
+    {
+        log::warn!("{e}");
+    }
+    Ok(repository)
 }
 
 /// A repository path in catalog form: `""` for the root, else `/a/b`; `None` for `.`,

@@ -52,6 +52,10 @@ pub trait ObjectSource: Send + Sync {
         self.fetch(path, limit)
     }
 
+    /// Told about an object whose bytes (as fetched) verified against its hash: a cache
+    /// keeps it.
+    fn verified(&self, _path: &str, _bytes: &[u8]) {}
+
     /// Where the source is, for messages.
     fn describe(&self) -> String;
 }
