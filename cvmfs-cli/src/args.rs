@@ -499,9 +499,14 @@ pub struct PublishArgs {
 /// Where a repository is read from and what it is checked against.
 #[derive(Debug, Args)]
 pub struct RepoSourceArgs {
-    /// The served tree (a directory or `file://` URL, as a stratum-1 serves it).
-    #[arg(long, value_name = "DIR|URL", required_unless_present = "server_url")]
+    /// The served tree (a directory or `file://` URL, as a stratum-1 serves it). Without
+    /// it and without --server-url, the client configuration in --config-dir says where
+    /// (CVMFS_SERVER_URL, CVMFS_HTTP_PROXY, keys), for --fqrn.
+    #[arg(long, value_name = "DIR|URL")]
     pub source: Option<String>,
+    /// The client configuration used without --source and --server-url.
+    #[arg(long, value_name = "DIR", default_value = CLIENT_CONFIG_DIR)]
+    pub config_dir: PathBuf,
     /// Servers over HTTP, as CVMFS_SERVER_URL (`;`-separated, `@fqrn@` allowed).
     #[arg(long, value_name = "URLS", conflicts_with = "source")]
     pub server_url: Option<String>,

@@ -238,3 +238,60 @@ fn verify_over_http_through_squid() {
         .success()
         .stdout(predicate::str::contains("337 files read"));
 }
+
+/// Without --source and --server-url, the client configuration says where and through
+/// what (servers, proxies, keys), as the client's own files do.
+#[test]
+fn the_client_configuration_says_where_to_read() {
+    let (Ok(root), Ok(url), Ok(proxy)) = (
+        std::env::var("CVMFS_TEST_WEB_ROOT"),
+        std::env::var("CVMFS_TEST_WEB_URL"),
+        std::env::var("CVMFS_TEST_PROXY"),
+    ) else {
+        assert!(
+            std::env::var("CVMFS_REQUIRE_WEB").map_or(true, |v| v != "1"),
+            "nginx and Squid from .ci/web are required (CVMFS_REQUIRE_WEB=1)"
+        );
+        eprintln!("SKIPPED: no nginx and Squid from .ci/web");
+        return;
+    };
+    let served = std::path::Path::new(&root).join("cvmfs/config-copy/fixture.example.org");
+    if !served.join(".cvmfspublished").exists() {
+        std::fs::create_dir_all(served.parent().unwrap()).unwrap();
+        assert!(
+            std::process::Command::new("cp")
+                .arg("-r")
+                .arg(testdata("fixture.example.org"))
+                .arg(served.parent().unwrap())
+                .status()
+                .unwrap()
+                .success()
+        );
+    }
+    let etc = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(etc.path().join("default.d")).unwrap();
+    std::fs::write(
+        etc.path().join("default.d/50-test.conf"),
+        format!(
+            "CVMFS_SERVER_URL=\"{url}/cvmfs/config-copy/@fqrn@\"\nCVMFS_HTTP_PROXY=\"{proxy};DIRECT\"\nCVMFS_KEYS_DIR={}\n",
+            testdata("keys")
+        ),
+    )
+    .unwrap();
+    Command::cargo_bin("cvmfs-cli")
+        .unwrap()
+        .args([
+            "repo",
+            "verify",
+            "--objects",
+            "--fqrn",
+            "fixture.example.org",
+            "--now",
+            NOW,
+        ])
+        .arg("--config-dir")
+        .arg(etc.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("337 files read"));
+}

@@ -5,14 +5,15 @@ use std::io::Write;
 
 use cvmfs_mount::repository::keys::load_anchors;
 use cvmfs_mount::repository::walk::{verify, walk};
-use cvmfs_mount::repository::{Entry, EntryKind, Repository, RootChoice, open_http, open_location};
+use cvmfs_mount::repository::{
+    Entry, EntryKind, Repository, RootChoice, open_configured, open_http, open_location,
+};
 
 use crate::args::{RepoCommand, RepoSourceArgs};
 use crate::error::CliError;
 use crate::exit_code;
 
 fn open(args: &RepoSourceArgs) -> Result<Repository, CliError> {
-    let anchors = load_anchors(&args.keys, args.keys_dir.as_deref())?;
     let root = match (&args.tag, args.date) {
         (Some(tag), _) => RootChoice::Tag(tag.clone()),
         (None, Some(date)) => RootChoice::Date(date),
@@ -22,24 +23,45 @@ fn open(args: &RepoSourceArgs) -> Result<Repository, CliError> {
         .cache_dir
         .as_ref()
         .map(cvmfs_mount::repository::cache::Cache::new);
+    let keys_given = !args.keys.is_empty() || args.keys_dir.is_some();
+    let anchors = || load_anchors(&args.keys, args.keys_dir.as_deref());
     Ok(match (&args.server_url, &args.source) {
         (Some(urls), _) => open_http(
             urls,
             args.http_proxy.as_deref(),
             args.fqrn.as_deref(),
-            &anchors,
+            &anchors()?,
             args.now,
             root,
             cache.as_ref(),
         )?,
-        (None, source) => open_location(
-            source.as_deref().unwrap_or_default(),
+        (None, Some(source)) => open_location(
+            source,
             args.fqrn.as_deref(),
-            &anchors,
+            &anchors()?,
             args.now,
             root,
             cache.as_ref(),
         )?,
+        (None, None) => {
+            let Some(fqrn) = &args.fqrn else {
+                return Err(CliError::InvalidInput {
+                    problems: vec![crate::error::InputProblem::Option {
+                        option: "--fqrn",
+                        message: "is required to read a repository through the client configuration (or pass --source or --server-url)".to_owned(),
+                    }],
+                });
+            };
+            let given = if keys_given { Some(anchors()?) } else { None };
+            open_configured(
+                &args.config_dir,
+                fqrn,
+                given.as_ref(),
+                args.now,
+                root,
+                cache.as_ref(),
+            )?
+        }
     })
 }
 

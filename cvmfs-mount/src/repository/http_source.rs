@@ -56,6 +56,54 @@ impl HttpSettings {
         Ok(settings)
     }
 
+    /// Settings from a repository's effective client configuration (the `/etc/cvmfs`
+    /// layering `config show` resolves): `CVMFS_SERVER_URL`, `CVMFS_HTTP_PROXY`,
+    /// `CVMFS_TIMEOUT`, `CVMFS_TIMEOUT_DIRECT`, `CVMFS_MAX_RETRIES`, `CVMFS_BACKOFF_INIT`,
+    /// `CVMFS_BACKOFF_MAX` and `CVMFS_FOLLOW_REDIRECTS`; every problem is listed.
+    pub fn from_config(config: &cvmfs_core::config::EffectiveConfig) -> Result<Self, Vec<String>> {
+        let fqrn = config.fqrn.as_str();
+        let mut problems = Vec::new();
+        let Some(server_url) = config.get("CVMFS_SERVER_URL") else {
+            return Err(vec![format!("CVMFS_SERVER_URL is not set for {fqrn}")]);
+        };
+        let mut settings = match Self::from_words(server_url, config.get("CVMFS_HTTP_PROXY"), fqrn)
+        {
+            Ok(settings) => settings,
+            Err(e) => return Err(vec![e.to_string()]),
+        };
+        let seconds = |key: &str, problems: &mut Vec<String>| -> Option<u64> {
+            let value = config.get(key)?;
+            match value.trim().parse() {
+                Ok(n) => Some(n),
+                Err(_) => {
+                    problems.push(format!("{key}={value:?} is not a number of seconds"));
+                    None
+                }
+            }
+        };
+        if let Some(n) = seconds("CVMFS_TIMEOUT", &mut problems) {
+            settings.timeout = Duration::from_secs(n);
+        }
+        if let Some(n) = seconds("CVMFS_TIMEOUT_DIRECT", &mut problems) {
+            settings.timeout_direct = Duration::from_secs(n);
+        }
+        if let Some(n) = seconds("CVMFS_MAX_RETRIES", &mut problems) {
+            settings.max_retries = u32::try_from(n).unwrap_or(u32::MAX);
+        }
+        if let Some(n) = seconds("CVMFS_BACKOFF_INIT", &mut problems) {
+            settings.backoff_init = Duration::from_secs(n);
+        }
+        if let Some(n) = seconds("CVMFS_BACKOFF_MAX", &mut problems) {
+            settings.backoff_max = Duration::from_secs(n);
+        }
+        settings.follow_redirects = config.switch("CVMFS_FOLLOW_REDIRECTS").unwrap_or(false);
+        if problems.is_empty() {
+            Ok(settings)
+        } else {
+            Err(problems)
+        }
+    }
+
     /// The client's defaults for `servers`, direct.
     pub fn direct(servers: Vec<String>) -> Self {
         Self {
@@ -362,5 +410,57 @@ impl ObjectSource for HttpSource {
     fn describe(&self) -> String {
         let (host, proxy) = self.current();
         format!("{host} via {proxy}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cvmfs_core::Fqrn;
+    use cvmfs_core::config::{ConfigFiles, ResolveOptions, resolve};
+
+    fn config(text: &str) -> cvmfs_core::config::EffectiveConfig {
+        let mut files = ConfigFiles::new();
+        files.insert("/etc/cvmfs/default.local".into(), text.to_owned());
+        resolve(
+            &Fqrn::parse("atlas.cern.ch").unwrap(),
+            &files,
+            &ResolveOptions {
+                config_dir: "/etc/cvmfs".into(),
+                mount_dir: "/cvmfs".into(),
+            },
+        )
+    }
+
+    #[test]
+    fn settings_come_from_the_clients_words() {
+        let settings = HttpSettings::from_config(&config(
+            "CVMFS_SERVER_URL='http://s1.example.org/cvmfs/@fqrn@;http://s2.example.org/@org@'\n\
+             CVMFS_HTTP_PROXY='http://squid1:3128|http://squid2:3128;DIRECT'\n\
+             CVMFS_TIMEOUT=7\nCVMFS_MAX_RETRIES=3\nCVMFS_FOLLOW_REDIRECTS=yes\n",
+        ))
+        .unwrap();
+        assert_eq!(
+            settings.servers,
+            [
+                "http://s1.example.org/cvmfs/atlas.cern.ch",
+                "http://s2.example.org/atlas"
+            ]
+        );
+        assert_eq!(settings.proxies.len(), 2);
+        assert_eq!(settings.proxies[0].len(), 2);
+        assert_eq!(settings.timeout, Duration::from_secs(7));
+        assert_eq!(settings.max_retries, 3);
+        assert!(settings.follow_redirects);
+    }
+
+    #[test]
+    fn every_bad_setting_is_listed() {
+        let problems = HttpSettings::from_config(&config(
+            "CVMFS_SERVER_URL=http://s1/cvmfs/@fqrn@\nCVMFS_TIMEOUT=soon\nCVMFS_MAX_RETRIES=-1\n",
+        ))
+        .unwrap_err();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(HttpSettings::from_config(&config("CVMFS_TIMEOUT=1\n")).is_err());
     }
 }

@@ -41,3 +41,17 @@ pub fn load_anchors(
         texts.iter().map(|(n, t)| (n.as_str(), t.as_str())),
     )?)
 }
+
+/// The master keys a repository's configuration names: `CVMFS_PUBLIC_KEY` (`:`-separated
+/// files) if set, else every `*.pub` in `CVMFS_KEYS_DIR` (default `/etc/cvmfs/keys`), as
+/// the client's code checks them.
+pub fn anchors_from_config(
+    config: &cvmfs_core::config::EffectiveConfig,
+) -> Result<TrustAnchors, RepositoryError> {
+    if let Some(files) = config.get("CVMFS_PUBLIC_KEY").filter(|v| !v.is_empty()) {
+        let files: Vec<PathBuf> = files.split(':').map(PathBuf::from).collect();
+        return load_anchors(&files, None);
+    }
+    let dir = config.get("CVMFS_KEYS_DIR").unwrap_or("/etc/cvmfs/keys");
+    load_anchors(&[], Some(Path::new(dir)))
+}

@@ -30,5 +30,7 @@ pub mod walk;
 
 pub use entry::{Content, Entry, EntryKind};
 pub use error::RepositoryError;
-pub use reader::{OpenOptions, Repository, RootChoice, Tag, open_http, open_location};
+pub use reader::{
+    OpenOptions, Repository, RootChoice, Tag, open_configured, open_http, open_location,
+};
 pub use source::{DirectorySource, ObjectSource};

@@ -212,6 +212,48 @@ pub fn open_http(
     )
 }
 
+/// Opens `fqrn` as the client's configuration in `config_dir` describes it (servers,
+/// proxies, timeouts, keys unless `anchors` are given).
+pub fn open_configured(
+    config_dir: &std::path::Path,
+    fqrn: &str,
+    anchors: Option<&TrustAnchors>,
+    now_unix: Option<u64>,
+    root: RootChoice,
+    cache: Option<&Cache>,
+) -> Result<Repository, RepositoryError> {
+    let name = cvmfs_core::Fqrn::parse(fqrn).map_err(|e| RepositoryError::BadSettings {
+        reason: e.to_string(),
+    })?;
+    let config =
+        crate::client_config::load_effective(config_dir, std::path::Path::new("/cvmfs"), &name);
+    let settings = super::http_source::HttpSettings::from_config(&config).map_err(|problems| {
+        RepositoryError::BadSettings {
+            reason: format!(
+                "the client configuration in {} for {fqrn}: {}",
+                config_dir.display(),
+                problems.join("; ")
+            ),
+        }
+    })?;
+    let from_config;
+    let anchors = match anchors {
+        Some(anchors) => anchors,
+        None => {
+            from_config = super::keys::anchors_from_config(&config)?;
+            &from_config
+        }
+    };
+    open_with(
+        super::http_source::HttpSource::new(settings),
+        fqrn,
+        anchors,
+        now_unix,
+        root,
+        cache,
+    )
+}
+
 fn last_component(location: &str) -> String {
     location
         .trim_end_matches('/')
