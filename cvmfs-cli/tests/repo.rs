@@ -9,6 +9,40 @@ use predicates::prelude::*;
 /// 2026-12-01 00:00 UTC: the fixture's whitelist is valid.
 const NOW: &str = "1796083200";
 
+/// The web root, nginx URL and Squid URL of `.ci/web`, with the fixture copied under
+/// `cvmfs/<dir>/`; `None` (a skip) without them outside CI.
+fn served_fixture(dir: &str) -> Option<(String, String)> {
+    let (Ok(root), Ok(url), Ok(proxy)) = (
+        std::env::var("CVMFS_TEST_WEB_ROOT"),
+        std::env::var("CVMFS_TEST_WEB_URL"),
+        std::env::var("CVMFS_TEST_PROXY"),
+    ) else {
+        assert!(
+            std::env::var("CVMFS_REQUIRE_WEB").map_or(true, |v| v != "1"),
+            "nginx and Squid from .ci/web are required (CVMFS_REQUIRE_WEB=1)"
+        );
+        eprintln!("SKIPPED: no nginx and Squid from .ci/web");
+        return None;
+    };
+    let served = std::path::Path::new(&root)
+        .join("cvmfs")
+        .join(dir)
+        .join("fixture.example.org");
+    if !served.join(".cvmfspublished").exists() {
+        std::fs::create_dir_all(served.parent().unwrap()).unwrap();
+        assert!(
+            std::process::Command::new("cp")
+                .arg("-r")
+                .arg(testdata("fixture.example.org"))
+                .arg(served.parent().unwrap())
+                .status()
+                .unwrap()
+                .success()
+        );
+    }
+    Some((url, proxy))
+}
+
 fn testdata(path: &str) -> String {
     format!("{}/../testdata/cvmfs/{path}", env!("CARGO_MANIFEST_DIR"))
 }
@@ -197,30 +231,10 @@ fn info_totals_add_the_nested_catalogs_to_the_roots_own_counters() {
 /// into its web root). Skips without it, fails without it in CI (CVMFS_REQUIRE_WEB=1).
 #[test]
 fn verify_over_http_through_squid() {
-    let (Ok(root), Ok(url), Ok(proxy)) = (
-        std::env::var("CVMFS_TEST_WEB_ROOT"),
-        std::env::var("CVMFS_TEST_WEB_URL"),
-        std::env::var("CVMFS_TEST_PROXY"),
-    ) else {
-        assert!(
-            std::env::var("CVMFS_REQUIRE_WEB").map_or(true, |v| v != "1"),
-            "nginx and Squid from .ci/web are required (CVMFS_REQUIRE_WEB=1)"
-        );
-        eprintln!("SKIPPED: no nginx and Squid from .ci/web");
+    // Its own directory, so it never races the library's web test over the same one.
+    let Some((url, proxy)) = served_fixture("cli-copy") else {
         return;
     };
-    // Its own name, so it never races the library's web test over the same directory.
-    let served = std::path::Path::new(&root).join("cvmfs/cli-copy/fixture.example.org");
-    if !served.join(".cvmfspublished").exists() {
-        std::fs::create_dir_all(served.parent().unwrap()).unwrap();
-        let copied = std::process::Command::new("cp")
-            .arg("-r")
-            .arg(testdata("fixture.example.org"))
-            .arg(served.parent().unwrap())
-            .status()
-            .unwrap();
-        assert!(copied.success());
-    }
     Command::cargo_bin("cvmfs-cli")
         .unwrap()
         .args([
@@ -243,31 +257,9 @@ fn verify_over_http_through_squid() {
 /// what (servers, proxies, keys), as the client's own files do.
 #[test]
 fn the_client_configuration_says_where_to_read() {
-    let (Ok(root), Ok(url), Ok(proxy)) = (
-        std::env::var("CVMFS_TEST_WEB_ROOT"),
-        std::env::var("CVMFS_TEST_WEB_URL"),
-        std::env::var("CVMFS_TEST_PROXY"),
-    ) else {
-        assert!(
-            std::env::var("CVMFS_REQUIRE_WEB").map_or(true, |v| v != "1"),
-            "nginx and Squid from .ci/web are required (CVMFS_REQUIRE_WEB=1)"
-        );
-        eprintln!("SKIPPED: no nginx and Squid from .ci/web");
+    let Some((url, proxy)) = served_fixture("config-copy") else {
         return;
     };
-    let served = std::path::Path::new(&root).join("cvmfs/config-copy/fixture.example.org");
-    if !served.join(".cvmfspublished").exists() {
-        std::fs::create_dir_all(served.parent().unwrap()).unwrap();
-        assert!(
-            std::process::Command::new("cp")
-                .arg("-r")
-                .arg(testdata("fixture.example.org"))
-                .arg(served.parent().unwrap())
-                .status()
-                .unwrap()
-                .success()
-        );
-    }
     let etc = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(etc.path().join("default.d")).unwrap();
     std::fs::write(
