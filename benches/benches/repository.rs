@@ -12,7 +12,7 @@ use cvmfs_core::repository::catalog_row::Compression;
 use cvmfs_core::repository::hash::{HashAlgorithm, ObjectSuffix};
 use cvmfs_core::repository::trust::Blacklist;
 use cvmfs_mount::repository::keys::load_anchors;
-use cvmfs_mount::repository::object::{ExpectedSize, decompress, fetch_verified};
+use cvmfs_mount::repository::object::{ExpectedSize, fetch_into_memory};
 use cvmfs_mount::repository::publish::{PublishOptions, publish};
 use cvmfs_mount::repository::{DirectorySource, OpenOptions, Repository, RootChoice};
 
@@ -116,16 +116,16 @@ fn bench(c: &mut Criterion) {
     group.throughput(Throughput::Bytes(entry.size));
     group.bench_function("fetch + verify hash + decompress (ours)", |b| {
         b.iter(|| {
-            let bytes =
-                fetch_verified(&source, &hash, ObjectSuffix::None, "bench").expect("verified");
             black_box(
-                decompress(
-                    bytes,
+                fetch_into_memory(
+                    &source,
+                    &hash,
+                    ObjectSuffix::None,
                     Compression::Zlib,
                     ExpectedSize::Exactly(entry.size),
                     "bench",
                 )
-                .expect("decompressed"),
+                .expect("verified and decompressed"),
             )
         });
     });

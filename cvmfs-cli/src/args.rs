@@ -88,6 +88,12 @@ pub enum Command {
     /// whitelist, content hashes) before it is shown.
     #[command(subcommand, after_help = REPO_EXAMPLES)]
     Repo(RepoCommand),
+    /// The local cache: what it holds, evict least recently used objects, wipe it.
+    #[command(subcommand, after_help = CACHE_EXAMPLES)]
+    Cache(CacheCommand),
+    /// `cache wipe` under its `cvmfs_config` name: remove every cached object.
+    #[command(after_help = "Examples:\n  cvmfs-cli wipecache --cache-dir ~/.cache/cvmfs")]
+    Wipecache(CacheLocationArgs),
     /// Inspect this host and recommend the backend that will work (`cvmfs_config
     /// chksetup` users: same meaning).
     #[command(after_help = DOCTOR_EXAMPLES, visible_alias = "chksetup")]
@@ -538,6 +544,64 @@ pub struct RepoSourceArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+const CACHE_EXAMPLES: &str = "\
+Examples:
+  cvmfs-cli cache info --cache-dir ~/.cache/cvmfs --json
+  cvmfs-cli cache evict --to-mb 1000 --cache-dir ~/.cache/cvmfs
+  cvmfs-cli cache wipe --cache-dir ~/.cache/cvmfs
+  cvmfs-cli cache info   # the cache of /etc/cvmfs (CVMFS_CACHE_BASE, CVMFS_QUOTA_LIMIT)";
+
+/// Which cache: a directory, or the one the client configuration names.
+#[derive(Debug, Args)]
+pub struct CacheLocationArgs {
+    /// The cache directory (default: CVMFS_CACHE_BASE of the client configuration, plus
+    /// `shared` unless CVMFS_SHARED_CACHE=no, with CVMFS_QUOTA_LIMIT).
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// The client configuration used without --cache-dir.
+    #[arg(long, value_name = "DIR", default_value = CLIENT_CONFIG_DIR)]
+    pub config_dir: PathBuf,
+    /// The repository whose configuration names the cache (an exclusive cache, or
+    /// repository-specific settings).
+    #[arg(long, value_name = "FQRN")]
+    pub fqrn: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The `cache` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum CacheCommand {
+    /// Where the cache is, its quota, usage, objects, and the revisions it remembers.
+    #[command(after_help = "Examples:\n  cvmfs-cli cache info --cache-dir ~/.cache/cvmfs")]
+    Info {
+        /// The cache.
+        #[command(flatten)]
+        location: CacheLocationArgs,
+    },
+    /// Evict least recently used objects until at most --to-mb remain (catalogs this
+    /// process uses stay; other processes keep reading the files they have open).
+    #[command(
+        after_help = "Examples:\n  cvmfs-cli cache evict --to-mb 500 --cache-dir ~/.cache/cvmfs"
+    )]
+    Evict {
+        /// The cache.
+        #[command(flatten)]
+        location: CacheLocationArgs,
+        /// The most to keep, in megabytes (MiB, as CVMFS_QUOTA_LIMIT).
+        #[arg(long, value_name = "MB")]
+        to_mb: u64,
+    },
+    /// Remove every cached object. The remembered revisions stay (they refuse rollbacks).
+    #[command(after_help = "Examples:\n  cvmfs-cli cache wipe --cache-dir ~/.cache/cvmfs")]
+    Wipe {
+        /// The cache.
+        #[command(flatten)]
+        location: CacheLocationArgs,
+    },
 }
 
 /// The `repo` subcommands.

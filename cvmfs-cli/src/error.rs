@@ -128,6 +128,9 @@ pub enum CliError {
     /// A repository could not be read or was refused.
     #[error(transparent)]
     Repository(#[from] cvmfs_mount::repository::RepositoryError),
+    /// The cache could not be used.
+    #[error(transparent)]
+    Cache(#[from] cvmfs_mount::repository::cache::CacheError),
     /// Writing the result failed.
     #[error("cannot write the output: {source}")]
     WriteOutput {
@@ -150,6 +153,7 @@ impl CliError {
             | Self::Serve { .. }
             | Self::RunEngine { .. }
             | Self::Repository { .. }
+            | Self::Cache { .. }
             | Self::Publish { .. } => exit_code::TOTAL,
             Self::CurrentDir { .. } | Self::WriteOutput { .. } | Self::Signals { .. } => {
                 exit_code::INTERNAL

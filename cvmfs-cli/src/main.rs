@@ -39,6 +39,12 @@ fn wants_json(command: &Command) -> bool {
         Command::Config(args::ConfigCommand::Show(a)) | Command::Showconfig(a) => a.json,
         Command::Config(args::ConfigCommand::Render { json, .. }) => *json,
         Command::Serve(a) => a.json,
+        Command::Cache(
+            args::CacheCommand::Info { location }
+            | args::CacheCommand::Evict { location, .. }
+            | args::CacheCommand::Wipe { location },
+        )
+        | Command::Wipecache(location) => location.json,
         _ => false,
     }
 }
@@ -104,6 +110,8 @@ fn main() -> ExitCode {
         Command::RunArgs(args) => commands::run_args::run(args, &mut out),
         Command::Doctor(args) => commands::doctor::run(args, &mut out),
         Command::Repo(command) => commands::repo::run(command, &mut out),
+        Command::Cache(command) => commands::cache::run(command, &mut out),
+        Command::Wipecache(location) => commands::cache::wipe(location, &mut out),
         Command::Publish(args) => commands::repo::publish(args, &mut out),
         Command::Completions { shell } => commands::completions::completions(*shell, &mut out),
         Command::Man { subcommand } => commands::completions::man(subcommand.as_deref(), &mut out),

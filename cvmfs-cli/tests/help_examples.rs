@@ -115,6 +115,27 @@ fn workspace(example: &str) -> tempfile::TempDir {
         )
         .unwrap();
     }
+    // The cache examples look at a cache a verify filled.
+    if example.contains(".cache/cvmfs") {
+        let testdata = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/cvmfs");
+        let status = Command::new(binary())
+            .args([
+                "repo",
+                "verify",
+                "--objects",
+                "--now",
+                "1796083200",
+                "--source",
+            ])
+            .arg(testdata.join("fixture.example.org"))
+            .arg("--key")
+            .arg(testdata.join("keys/fixture.example.org.pub"))
+            .arg("--cache-dir")
+            .arg(dir.path().join(".cache/cvmfs"))
+            .output()
+            .unwrap();
+        assert!(status.status.success());
+    }
     if nix::unistd::geteuid().is_root() {
         let status = Command::new("chown")
             .args(["-R", &format!("{USER}:{USER}")])

@@ -287,3 +287,95 @@ fn the_client_configuration_says_where_to_read() {
         .success()
         .stdout(predicate::str::contains("337 files read"));
 }
+
+fn cli() -> Command {
+    Command::cargo_bin("cvmfs-cli").unwrap()
+}
+
+/// The cache through the command line: a verify over HTTP fills it, `cache info` shows
+/// it, a run with every server down reads offline from it, `cache evict` and
+/// `wipecache` empty it, and then the offline run fails naming the server.
+#[test]
+fn the_cache_fills_serves_offline_and_is_evicted_and_wiped() {
+    let Some((url, _proxy)) = served_fixture("cache-copy") else {
+        return;
+    };
+    let work = tempfile::tempdir().unwrap();
+    let cache = work.path().join("cache");
+    let cache = cache.to_str().unwrap();
+    let key = testdata("keys/fixture.example.org.pub");
+    let read = |server: &str, args: &[&str]| {
+        let mut cmd = cli();
+        cmd.arg("repo")
+            .args(args)
+            .args(["--fqrn", "fixture.example.org", "--server-url", server])
+            .args(["--key", &key, "--now", NOW, "--cache-dir", cache]);
+        cmd
+    };
+    let served = format!("{url}/cvmfs/cache-copy/@fqrn@");
+    read(&served, &["verify", "--objects"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("337 files read"));
+    let output = cli()
+        .args(["cache", "info", "--json", "--cache-dir", cache])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let info: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(info["objects"].as_u64().unwrap() > 300, "{info}");
+    assert_eq!(info["repositories"][0]["fqrn"], "fixture.example.org");
+    assert!(info["used_bytes"].as_u64().unwrap() > 0);
+
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let down = format!("http://{}/cvmfs/@fqrn@", listener.local_addr().unwrap());
+    drop(listener);
+    read(&down, &["cat", "README.txt"])
+        .assert()
+        .success()
+        .stdout(predicate::function(|out: &[u8]| out.len() == 117))
+        .stderr(predicate::str::contains("offline"));
+    read(&down, &["info"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("OFFLINE from the cache"));
+
+    cli()
+        .args(["cache", "evict", "--to-mb", "0", "--cache-dir", cache])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("objects removed"));
+    cli()
+        .args(["wipecache", "--cache-dir", cache])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("wiped")
+                .and(predicate::str::contains("the remembered revisions stay")),
+        );
+    // The revision is remembered, its catalogs are gone: the servers' error, named.
+    read(&down, &["cat", "README.txt"])
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains(
+            down.replace("@fqrn@", "fixture.example.org"),
+        ));
+}
+
+#[test]
+fn cache_commands_on_a_missing_directory_create_nothing() {
+    let work = tempfile::tempdir().unwrap();
+    let missing = work.path().join("missing");
+    cli()
+        .args(["cache", "info", "--cache-dir"])
+        .arg(&missing)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("nothing cached yet"));
+    cli()
+        .args(["cache", "wipe", "--cache-dir"])
+        .arg(&missing)
+        .assert()
+        .success();
+    assert!(!missing.exists());
+}

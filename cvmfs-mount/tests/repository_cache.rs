@@ -82,7 +82,7 @@ fn verified_objects_are_kept_and_serve_when_the_server_lost_them() {
 }
 
 #[test]
-fn a_damaged_cached_object_is_fetched_again() {
+fn a_truncated_cached_object_is_fetched_again() {
     let work = tempfile::tempdir().unwrap();
     let source = work.path().join("source");
     std::fs::create_dir_all(&source).unwrap();
@@ -103,28 +103,14 @@ fn a_damaged_cached_object_is_fetched_again() {
         .unwrap()
     };
     let repo = open();
-    let hash = repo
-        .stat("file.txt")
-        .unwrap()
-        .content
-        .unwrap()
-        .hash
-        .unwrap();
+    let content = repo.stat("file.txt").unwrap().content.unwrap();
     repo.read("file.txt").unwrap();
-    let cached = cache
-        .base()
-        .join("objects")
-        .join(&hash.object_path(cvmfs_core::repository::hash::ObjectSuffix::None)["data/".len()..]);
-    let mut bytes = std::fs::read(&cached).unwrap();
-    bytes[3] ^= 1;
-    std::fs::write(&cached, bytes).unwrap();
+    // Decompressed, named by the hash without a suffix, as the client keeps it.
+    let cached = cache.object_path(&content.hash.unwrap(), content.compression);
+    assert_eq!(std::fs::read(&cached).unwrap(), b"the right bytes");
+    std::fs::write(&cached, b"the right").unwrap();
     assert_eq!(open().read("file.txt").unwrap(), b"the right bytes");
-    // The damaged copy was replaced by the verified one.
-    let fresh = std::fs::read(&cached).unwrap();
-    assert_eq!(
-        cvmfs_core::repository::hash::ContentHash::of(HashAlgorithm::Sha1, &fresh),
-        hash
-    );
+    assert_eq!(std::fs::read(&cached).unwrap(), b"the right bytes");
 }
 
 #[test]
@@ -163,4 +149,115 @@ fn an_older_revision_is_refused_after_a_restart() {
         }
         other => panic!("expected a refused rollback, got {other:?}"),
     }
+}
+
+fn clock() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+#[test]
+fn with_every_server_gone_a_remembered_state_opens_offline() {
+    let work = tempfile::tempdir().unwrap();
+    let source = work.path().join("source");
+    std::fs::create_dir_all(&source).unwrap();
+    std::fs::write(source.join("read.txt"), b"read once").unwrap();
+    std::fs::write(source.join("never.txt"), b"never read").unwrap();
+    let (served, keys) = (work.path().join("served"), work.path().join("keys"));
+    publish_into(&source, &served, &keys, NOW);
+    let anchors = load_anchors(&[], Some(&keys)).unwrap();
+    let cache = Cache::new(work.path().join("cache"));
+    let open = |cache: &Cache| {
+        open_location(
+            served.to_str().unwrap(),
+            Some(FQRN),
+            &anchors,
+            Some(NOW + 1),
+            RootChoice::Head,
+            Some(cache),
+        )
+    };
+    let online = open(&cache).unwrap();
+    assert_eq!(online.offline(), None);
+    online.read("read.txt").unwrap();
+    drop(online);
+    std::fs::rename(&served, work.path().join("gone")).unwrap();
+    let offline = open(&cache).unwrap();
+    let why = offline.offline().expect("offline");
+    assert!(why.contains(".cvmfspublished"), "{why}");
+    assert_eq!(offline.trusted().manifest.revision, 1);
+    assert_eq!(offline.read("read.txt").unwrap(), b"read once");
+    assert!(matches!(
+        offline.read("never.txt"),
+        Err(RepositoryError::Fetch { .. })
+    ));
+    // Nothing remembered: the error of the servers, not an empty repository.
+    let empty = Cache::new(work.path().join("empty"));
+    assert!(matches!(open(&empty), Err(RepositoryError::Fetch { .. })));
+    // A tampered remembered manifest is not trusted offline.
+    let state = cache.base().join("state").join(FQRN).join("manifest");
+    let mut bytes = std::fs::read(&state).unwrap();
+    bytes[1] ^= 1;
+    std::fs::write(&state, bytes).unwrap();
+    assert!(open(&cache).is_err());
+}
+
+#[test]
+fn a_newer_revision_becomes_current_after_a_refresh_and_the_old_stays_readable() {
+    use cvmfs_mount::repository::live::{LiveRepository, Refreshed};
+    let work = tempfile::tempdir().unwrap();
+    let source = work.path().join("source");
+    std::fs::create_dir_all(&source).unwrap();
+    std::fs::write(source.join("v.txt"), b"one").unwrap();
+    let (served, keys) = (work.path().join("served"), work.path().join("keys"));
+    let now = clock();
+    publish_into(&source, &served, &keys, now);
+    let anchors = load_anchors(&[], Some(&keys)).unwrap();
+    let cache = Cache::new(work.path().join("cache"));
+    let repo = open_location(
+        served.to_str().unwrap(),
+        Some(FQRN),
+        &anchors,
+        None,
+        RootChoice::Head,
+        Some(&cache),
+    )
+    .unwrap();
+    assert_eq!(repo.ttl(None), std::time::Duration::from_secs(240));
+    assert_eq!(
+        repo.ttl(Some(std::time::Duration::from_secs(60))),
+        std::time::Duration::from_secs(60)
+    );
+    let live = LiveRepository::new(repo, None);
+    assert!(live.expires_in().unwrap() <= std::time::Duration::from_secs(240));
+    assert!(live.refresh_if_due().is_none(), "not due before the TTL");
+    assert_eq!(
+        live.refresh().unwrap(),
+        Refreshed::Unchanged { revision: 1 }
+    );
+    let old = live.current();
+    let old_inode = old.stat("v.txt").unwrap().inode;
+    std::fs::write(source.join("v.txt"), b"two").unwrap();
+    std::fs::write(source.join("added.txt"), b"new").unwrap();
+    publish_into(&source, &served, &keys, now + 1);
+    assert_eq!(
+        live.refresh().unwrap(),
+        Refreshed::Updated { from: 1, to: 2 }
+    );
+    let new = live.current();
+    assert_eq!(new.read("v.txt").unwrap(), b"two");
+    assert_eq!(new.read("added.txt").unwrap(), b"new");
+    // A reader holding the old root still reads the old revision.
+    assert_eq!(old.read("v.txt").unwrap(), b"one");
+    // Inodes of the new root come after every inode the old one gave out.
+    assert!(new.stat("v.txt").unwrap().inode > old_inode);
+    assert_eq!(cache.accepted(FQRN).unwrap().revision, 2);
+    // A server that loses the manifest: the check fails, the current revision stays.
+    std::fs::remove_file(served.join(".cvmfspublished")).unwrap();
+    assert!(live.refresh().is_err());
+    assert!(live.last_error().unwrap().contains(".cvmfspublished"));
+    assert_eq!(live.current().trusted().manifest.revision, 2);
+    assert!(live.expires_in().unwrap() <= cvmfs_mount::repository::live::SHORT_TTL);
 }

@@ -140,6 +140,12 @@ impl Repository {
         self.reader.trusted().manifest.revision
     }
 
+    /// Why the repository was opened from the cache (no server answered), or `None`.
+    #[getter]
+    fn offline(&self) -> Option<String> {
+        self.reader.offline().map(str::to_owned)
+    }
+
     /// The root catalog's hash.
     #[getter]
     fn root_hash(&self) -> String {
@@ -183,8 +189,43 @@ impl Repository {
     }
 }
 
+/// A serializable value as Python data (through `json`).
+fn to_python<'py>(py: Python<'py>, value: &impl serde::Serialize) -> PyResult<Bound<'py, PyAny>> {
+    let text = serde_json::to_string(value)
+        .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?;
+    py.import("json")?.call_method1("loads", (text,))
+}
+
+fn cache_failed(err: cvmfs_mount::repository::cache::CacheError) -> PyErr {
+    pyo3::exceptions::PyOSError::new_err(err.to_string())
+}
+
+/// What the cache in `cache_dir` holds: a dict (base, exists, quota_bytes, used_bytes,
+/// objects, pinned, transactions, repositories).
+#[pyfunction]
+fn cache_info(py: Python<'_>, cache_dir: PathBuf) -> PyResult<Bound<'_, PyAny>> {
+    let cache = cvmfs_mount::repository::cache::Cache::new(cache_dir);
+    let info = py.detach(|| cache.info()).map_err(cache_failed)?;
+    to_python(py, &info)
+}
+
+/// Evicts least recently used objects of the cache in `cache_dir` until at most `to_mb`
+/// MiB remain; `to_mb=0` wipes it (the remembered revisions stay). A dict of what was
+/// removed.
+#[pyfunction]
+#[pyo3(signature = (cache_dir, to_mb = 0))]
+fn evict_cache(py: Python<'_>, cache_dir: PathBuf, to_mb: u64) -> PyResult<Bound<'_, PyAny>> {
+    let cache = cvmfs_mount::repository::cache::Cache::new(cache_dir);
+    let cleanup = py
+        .detach(|| cache.evict_to(to_mb.saturating_mul(1024 * 1024)))
+        .map_err(cache_failed)?;
+    to_python(py, &cleanup)
+}
+
 /// Adds the classes to the module.
 pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    module.add_function(wrap_pyfunction!(cache_info, module)?)?;
+    module.add_function(wrap_pyfunction!(evict_cache, module)?)?;
     module.add_class::<Repository>()?;
     module.add_class::<RepoEntry>()?;
     Ok(())

@@ -58,3 +58,26 @@ def test_tampering_and_missing_paths_are_refused(tmp_path):
         repo.stat("no/such/path")
     with pytest.raises(cm.RepositoryRefusedError, match="whitelist expired"):
         cm.Repository(str(SERVED), keys=[str(KEY)], now=1827468000)
+
+
+def test_a_cache_serves_offline_and_is_inspected_and_evicted(tmp_path):
+    served = tmp_path / "served" / "fixture.example.org"
+    shutil.copytree(SERVED, served)
+    cache = tmp_path / "cache"
+    online = cm.Repository(str(served), keys=[str(KEY)], now=NOW, cache_dir=str(cache))
+    assert online.offline is None
+    readme = online.read("README.txt")
+    info = cm.cache_info(str(cache))
+    assert info["exists"] and info["objects"] == 2  # the root catalog and README.txt
+    assert info["repositories"][0]["fqrn"] == "fixture.example.org"
+    # The server is gone: the remembered revision opens offline from the cache.
+    shutil.rmtree(served)
+    offline = cm.Repository(str(served), keys=[str(KEY)], now=NOW, cache_dir=str(cache))
+    assert ".cvmfspublished" in offline.offline
+    assert offline.read("README.txt") == readme
+    removed = cm.evict_cache(str(cache))
+    assert removed["evicted"] >= 1
+    # The root catalog the open repository reads stays.
+    assert removed["kept_pinned"] == 1
+    assert cm.cache_info(str(cache))["objects"] == 1
+    assert offline.stat("README.txt").size == len(readme)

@@ -1,5 +1,6 @@
 //! One module per subcommand; each turns parsed arguments into library calls and output.
 
+pub mod cache;
 pub mod completions;
 pub mod config;
 pub mod docker_helper;

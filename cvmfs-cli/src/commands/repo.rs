@@ -14,6 +14,17 @@ use crate::error::CliError;
 use crate::exit_code;
 
 fn open(args: &RepoSourceArgs) -> Result<Repository, CliError> {
+    let repo = open_any(args)?;
+    if let Some(why) = repo.offline() {
+        log::warn!(
+            "offline: no server answered, reading revision {} remembered in the cache ({why})",
+            repo.trusted().manifest.revision
+        );
+    }
+    Ok(repo)
+}
+
+fn open_any(args: &RepoSourceArgs) -> Result<Repository, CliError> {
     let root = match (&args.tag, args.date) {
         (Some(tag), _) => RootChoice::Tag(tag.clone()),
         (None, Some(date)) => RootChoice::Date(date),
@@ -217,6 +228,8 @@ fn info(source: &RepoSourceArgs, out: &mut dyn Write) -> Result<u8, CliError> {
     if source.json {
         let value = serde_json::json!({
             "source": repo.describe_source(),
+            "offline": repo.offline(),
+            "fetches": repo.counters_of_fetches(),
             "manifest": manifest,
             "root_catalog": repo.root_hash(),
             "certificate_fingerprint": trusted.certificate_fingerprint,
@@ -227,11 +240,17 @@ fn info(source: &RepoSourceArgs, out: &mut dyn Write) -> Result<u8, CliError> {
         crate::commands::emit_json(out, &value)?;
         return Ok(exit_code::SUCCESS);
     }
-    let mut text = format!(
-        "{} from {} (signature, whitelist and hashes verified)\n",
-        manifest.fqrn,
-        repo.describe_source()
-    );
+    let mut text = match repo.offline() {
+        None => format!(
+            "{} from {} (signature, whitelist and hashes verified)\n",
+            manifest.fqrn,
+            repo.describe_source()
+        ),
+        Some(why) => format!(
+            "{} OFFLINE from the cache (verified when accepted; no server answered: {why})\n",
+            manifest.fqrn
+        ),
+    };
     text.push_str(&format!("  revision           {}\n", manifest.revision));
     text.push_str(&format!("  root catalog       {}\n", repo.root_hash()));
     text.push_str(&format!(

@@ -87,8 +87,8 @@ pub struct CatalogDb {
     /// The highest rowid (the size of its inode range).
     pub max_rowid: u64,
     nested: std::sync::OnceLock<Vec<NestedRow>>,
-    // Kept so the database file lives as long as the connection.
-    _file: tempfile::NamedTempFile,
+    // Kept as long as the connection: the scratch file, or the cache file and its pin.
+    _keep: Box<dyn std::any::Any + Send + Sync>,
 }
 
 impl std::fmt::Debug for CatalogDb {
@@ -163,11 +163,57 @@ impl CatalogDb {
         mountpoint: &str,
     ) -> Result<Self, RepositoryError> {
         let name = describe(&hash, mountpoint);
+        let (file, connection) = open_scratch_copy(bytes, scratch, &name)?;
+        Self::from_connection(connection, Box::new(file), hash, mountpoint)
+    }
+
+    /// Opens a decompressed catalog in the cache, read-only and immutable, through its
+    /// open file (`/proc/self/fd`), so an eviction between fetch and open cannot take it
+    /// away; `keep` (a pin) lives as long as the handle.
+    pub fn open_file(
+        file: std::fs::File,
+        path: &Path,
+        keep: Box<dyn std::any::Any + Send + Sync>,
+        hash: ContentHash,
+        mountpoint: &str,
+    ) -> Result<Self, RepositoryError> {
+        use std::os::fd::AsRawFd;
+        let name = describe(&hash, mountpoint);
+        let by_fd = format!("/proc/self/fd/{}", file.as_raw_fd());
+        let target = if Path::new(&by_fd).exists() {
+            by_fd
+        } else {
+            path.to_string_lossy().into_owned()
+        };
+        // An SQLite URI: only `%`, `?` and `#` need escaping in a path.
+        let escaped = target
+            .replace('%', "%25")
+            .replace('?', "%3f")
+            .replace('#', "%23");
+        let connection = Connection::open_with_flags(
+            format!("file:{escaped}?immutable=1"),
+            OpenFlags::SQLITE_OPEN_READ_ONLY
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                | OpenFlags::SQLITE_OPEN_URI,
+        )
+        .map_err(|source| RepositoryError::Sqlite {
+            catalog: name,
+            source,
+        })?;
+        Self::from_connection(connection, Box::new((file, keep)), hash, mountpoint)
+    }
+
+    fn from_connection(
+        connection: Connection,
+        keep: Box<dyn std::any::Any + Send + Sync>,
+        hash: ContentHash,
+        mountpoint: &str,
+    ) -> Result<Self, RepositoryError> {
+        let name = describe(&hash, mountpoint);
         let sql = |source| RepositoryError::Sqlite {
             catalog: name.clone(),
             source,
         };
-        let (file, connection) = open_scratch_copy(bytes, scratch, &name)?;
         let mut names = Vec::new();
         {
             let mut statement = connection
@@ -216,7 +262,7 @@ impl CatalogDb {
             root_prefix,
             max_rowid: u64::try_from(max_rowid).unwrap_or(0),
             nested: std::sync::OnceLock::new(),
-            _file: file,
+            _keep: keep,
         })
     }
 

@@ -111,6 +111,17 @@ pub enum RepositoryError {
         /// What is wrong.
         problem: &'static str,
     },
+    /// The cache could not be used.
+    #[error(transparent)]
+    Cache(#[from] super::cache::CacheError),
+    /// A download this request waited for (another thread's) failed.
+    #[error("{what}: {reason}")]
+    SharedFetch {
+        /// What was asked for.
+        what: String,
+        /// How the shared download failed.
+        reason: String,
+    },
     /// The server or proxy settings do not parse.
     #[error("{reason}")]
     BadSettings {

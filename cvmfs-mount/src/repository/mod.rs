@@ -3,9 +3,13 @@
 //!
 //! - [`source`]: where files come from (a served directory or `file://`).
 //! - [`http_source`]: servers and proxies over HTTP, with the client's fail-over.
-//! - [`cache`]: verified objects kept by hash, and the trust state last accepted.
-//! - [`object`]: an object's bytes checked against its name, then decompressed to the
+//! - [`cache`]: verified, decompressed objects kept by hash under a quota (LRU, pins,
+//!   shared by processes), and the trust state last accepted.
+//! - [`object`]: an object's bytes hashed as they stream in and decompressed to the
 //!   recorded size.
+//! - [`fetcher`]: objects from the cache or downloaded once (shared downloads, a
+//!   parallelism limit, the counters).
+//! - [`live`]: the current revision, refreshed after its TTL.
 //! - [`catalog_db`]: one catalog opened with SQLite, columns by name.
 //! - [`history_db`]: the tag database.
 //! - [`entry`]: an entry as the client shows it.
@@ -19,9 +23,11 @@ pub mod cache;
 pub mod catalog_db;
 pub mod entry;
 pub mod error;
+pub mod fetcher;
 pub mod history_db;
 pub mod http_source;
 pub mod keys;
+pub mod live;
 pub mod object;
 pub mod publish;
 pub mod reader;

@@ -8,7 +8,7 @@ use cvmfs_core::repository::catalog_row::Compression;
 use cvmfs_core::repository::hash::{ContentHash, Hasher, ObjectSuffix};
 
 use super::error::RepositoryError;
-use super::source::ObjectSource;
+use super::source::{FetchError, ObjectSink, ObjectSource};
 
 /// The largest object fetched at all (a catalog or a chunk); larger ones are refused.
 pub const MAX_OBJECT_BYTES: u64 = 1 << 30;
@@ -17,7 +17,7 @@ pub const MAX_OBJECT_BYTES: u64 = 1 << 30;
 pub const MAX_METADATA_BYTES: u64 = 1 << 30;
 
 /// What the caller expects after decompression.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExpectedSize {
     /// Exactly this many bytes (file contents and chunks).
     Exactly(u64),
@@ -25,47 +25,284 @@ pub enum ExpectedSize {
     AtMost(u64),
 }
 
-/// Fetches `hash` (with `suffix`) and returns its verified bytes as served.
-pub fn fetch_verified(
+/// Where a verifying sink puts the decompressed bytes: memory or a cache transaction file.
+pub trait Output: std::io::Write {
+    /// Drops everything written (a new attempt starts).
+    fn reset(&mut self) -> std::io::Result<()>;
+}
+
+impl Output for Vec<u8> {
+    fn reset(&mut self) -> std::io::Result<()> {
+        self.clear();
+        Ok(())
+    }
+}
+
+impl Output for std::fs::File {
+    fn reset(&mut self) -> std::io::Result<()> {
+        use std::io::Seek;
+        self.set_len(0)?;
+        self.rewind()?;
+        Ok(())
+    }
+}
+
+/// Why verified bytes did not decompress as the catalog says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContentProblem {
+    /// The zlib stream is broken, incomplete, or followed by other bytes.
+    Decompress(String),
+    /// The decompressed size differs (or exceeds the cap: `actual` is `None`).
+    Size {
+        /// What was expected.
+        expected: ExpectedSize,
+        /// What it was, when within the cap.
+        actual: Option<u64>,
+    },
+}
+
+/// An object sink that hashes the bytes as served and decompresses them into an
+/// [`Output`] as they arrive: memory stays bounded whatever the object's size.
+/// Decompression problems are recorded, not raised, so that a wrong copy is still judged
+/// by its hash (and fetched again) before anything blames the catalog.
+pub struct VerifyingSink<O: Output> {
+    expected: ContentHash,
+    compression: Compression,
+    size: ExpectedSize,
+    hasher: Hasher,
+    inflate: flate2::Decompress,
+    ended: bool,
+    produced: u64,
+    received: u64,
+    problem: Option<ContentProblem>,
+    buffer: Vec<u8>,
+    output: O,
+}
+
+impl<O: Output> VerifyingSink<O> {
+    /// A sink expecting the object named `expected`, stored with `compression`, whose
+    /// content must have `size`.
+    pub fn new(
+        expected: ContentHash,
+        compression: Compression,
+        size: ExpectedSize,
+        output: O,
+    ) -> Self {
+        Self {
+            expected,
+            compression,
+            size,
+            hasher: Hasher::new(expected.algorithm),
+            inflate: flate2::Decompress::new(true),
+            ended: false,
+            produced: 0,
+            received: 0,
+            problem: None,
+            buffer: vec![0u8; 64 * 1024],
+            output,
+        }
+    }
+
+    fn limit(&self) -> u64 {
+        match self.size {
+            ExpectedSize::Exactly(n) | ExpectedSize::AtMost(n) => n,
+        }
+    }
+
+    /// Passes decompressed bytes on, minding the size cap.
+    fn emit(&mut self, range: std::ops::Range<usize>) -> std::io::Result<()> {
+        let n = range.len() as u64;
+        if self.produced.saturating_add(n) > self.limit() {
+            self.problem = Some(ContentProblem::Size {
+                expected: self.size,
+                actual: None,
+            });
+            return Ok(());
+        }
+        self.produced += n;
+        self.output.write_all(&self.buffer[range])
+    }
+
+    fn inflate(&mut self, mut input: &[u8]) -> std::io::Result<()> {
+        loop {
+            if self.problem.is_some() {
+                return Ok(());
+            }
+            if self.ended {
+                if !input.is_empty() {
+                    self.problem = Some(ContentProblem::Decompress(
+                        "trailing bytes after the stream".to_owned(),
+                    ));
+                }
+                return Ok(());
+            }
+            let (before_in, before_out) = (self.inflate.total_in(), self.inflate.total_out());
+            let status = match self.inflate.decompress(
+                input,
+                &mut self.buffer,
+                flate2::FlushDecompress::None,
+            ) {
+                Ok(status) => status,
+                Err(e) => {
+                    self.problem = Some(ContentProblem::Decompress(e.to_string()));
+                    return Ok(());
+                }
+            };
+            let consumed = usize::try_from(self.inflate.total_in() - before_in).unwrap_or(0);
+            let produced = usize::try_from(self.inflate.total_out() - before_out).unwrap_or(0);
+            input = &input[consumed.min(input.len())..];
+            self.emit(0..produced)?;
+            if status == flate2::Status::StreamEnd {
+                self.ended = true;
+                continue;
+            }
+            // More input needed, and no output pending.
+            if input.is_empty() && produced < self.buffer.len() {
+                return Ok(());
+            }
+            if consumed == 0 && produced == 0 {
+                self.problem = Some(ContentProblem::Decompress("the stream stalls".to_owned()));
+                return Ok(());
+            }
+        }
+    }
+
+    /// After an accepted fetch: the decompressed size, or what is wrong with the content.
+    pub fn outcome(&self) -> Result<u64, ContentProblem> {
+        if let Some(problem) = &self.problem {
+            return Err(problem.clone());
+        }
+        if self.compression == Compression::Zlib && !self.ended {
+            return Err(ContentProblem::Decompress(
+                "the stream is incomplete".to_owned(),
+            ));
+        }
+        let fits = match self.size {
+            ExpectedSize::Exactly(n) => self.produced == n,
+            ExpectedSize::AtMost(n) => self.produced <= n,
+        };
+        if fits {
+            Ok(self.produced)
+        } else {
+            Err(ContentProblem::Size {
+                expected: self.size,
+                actual: Some(self.produced),
+            })
+        }
+    }
+
+    /// The output (the decompressed bytes).
+    pub fn into_output(self) -> O {
+        self.output
+    }
+
+    /// Bytes received in the accepted attempt.
+    pub fn received(&self) -> u64 {
+        self.received
+    }
+}
+
+impl<O: Output> ObjectSink for VerifyingSink<O> {
+    fn restart(&mut self) -> std::io::Result<()> {
+        self.hasher = Hasher::new(self.expected.algorithm);
+        self.inflate.reset(true);
+        self.ended = false;
+        self.produced = 0;
+        self.received = 0;
+        self.problem = None;
+        self.output.reset()
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.hasher.update(bytes);
+        self.received += bytes.len() as u64;
+        match self.compression {
+            Compression::Zlib => self.inflate(bytes),
+            Compression::None => {
+                if self.problem.is_none() {
+                    if self.produced + bytes.len() as u64 > self.limit() {
+                        self.problem = Some(ContentProblem::Size {
+                            expected: self.size,
+                            actual: None,
+                        });
+                        return Ok(());
+                    }
+                    self.produced += bytes.len() as u64;
+                    self.output.write_all(bytes)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn finish(&mut self) -> Result<(), String> {
+        let computed =
+            std::mem::replace(&mut self.hasher, Hasher::new(self.expected.algorithm)).finish();
+        if computed == self.expected {
+            Ok(())
+        } else {
+            Err(computed.to_string())
+        }
+    }
+}
+
+impl ContentProblem {
+    /// The error for `what`.
+    pub fn into_error(self, what: &str) -> RepositoryError {
+        match self {
+            Self::Decompress(reason) => RepositoryError::Decompress {
+                what: what.to_owned(),
+                reason,
+            },
+            Self::Size { expected, actual } => RepositoryError::SizeMismatch {
+                what: what.to_owned(),
+                expected: match expected {
+                    ExpectedSize::Exactly(n) => n.to_string(),
+                    ExpectedSize::AtMost(n) => format!("at most {n}"),
+                },
+                actual: actual.map_or_else(|| "more".to_owned(), |n| n.to_string()),
+            },
+        }
+    }
+}
+
+/// The error for a fetch of the object `hash` that failed.
+pub fn fetch_error(
+    what: &str,
+    hash: &ContentHash,
+    path: &str,
+    error: FetchError,
+) -> RepositoryError {
+    match error {
+        FetchError::WrongContent { reason, .. } => RepositoryError::HashMismatch {
+            what: format!("{what} ({path})"),
+            expected: hash.to_string(),
+            computed: reason,
+        },
+        source => RepositoryError::Fetch {
+            what: what.to_owned(),
+            source,
+        },
+    }
+}
+
+/// Fetches `hash` (with `suffix`) into memory, verified and decompressed (small metadata
+/// without a cache: certificates).
+pub fn fetch_into_memory(
     source: &dyn ObjectSource,
     hash: &ContentHash,
     suffix: ObjectSuffix,
+    compression: Compression,
+    size: ExpectedSize,
     what: &str,
 ) -> Result<Vec<u8>, RepositoryError> {
     let path = hash.object_path(suffix);
-    let bytes = source
-        .fetch(&path, MAX_OBJECT_BYTES)
-        .map_err(|source| RepositoryError::Fetch {
-            what: format!("{what} {hash}"),
-            source,
-        })?;
-    let digest = |bytes: &[u8]| {
-        let mut hasher = Hasher::new(hash.algorithm);
-        hasher.update(bytes);
-        hasher.finish()
-    };
-    if digest(&bytes) == *hash {
-        source.verified(&path, &bytes);
-        return Ok(bytes);
-    }
-    // Once more past any cache on the way (a proxy may hold a damaged copy); a second
-    // mismatch is the server's.
-    let bytes = source
-        .fetch_fresh(&path, MAX_OBJECT_BYTES)
-        .map_err(|source| RepositoryError::Fetch {
-            what: format!("{what} {hash}"),
-            source,
-        })?;
-    let computed = digest(&bytes);
-    if computed != *hash {
-        return Err(RepositoryError::HashMismatch {
-            what: format!("{what} ({path})"),
-            expected: hash.to_string(),
-            computed: computed.to_string(),
-        });
-    }
-    source.verified(&path, &bytes);
-    Ok(bytes)
+    let mut sink = VerifyingSink::new(*hash, compression, size, Vec::new());
+    source
+        .fetch_to(&path, MAX_OBJECT_BYTES, &mut sink)
+        .map_err(|e| fetch_error(what, hash, &path, e))?;
+    sink.outcome().map_err(|p| p.into_error(what))?;
+    Ok(sink.into_output())
 }
 
 /// Decompresses verified bytes.

@@ -17,11 +17,13 @@ use cvmfs_core::repository::trust::{
 use serde::Serialize;
 
 use super::cache::Cache;
+use super::cache::state::SignedFiles;
 use super::catalog_db::{CatalogDb, ChunkRow, Row};
 use super::entry::{Content, Entry, EntryKind};
 use super::error::RepositoryError;
-use super::object::{ExpectedSize, MAX_METADATA_BYTES, decompress, fetch_verified};
-use super::source::ObjectSource;
+use super::fetcher::{DEFAULT_PARALLEL_DOWNLOADS, FetchCounters, Fetcher};
+use super::object::{ExpectedSize, MAX_METADATA_BYTES, fetch_into_memory};
+use super::source::{FetchError, ObjectSource};
 
 /// The largest manifest, whitelist or certificate accepted.
 const MAX_SIGNED_FILE: u64 = 1 << 20;
@@ -83,11 +85,25 @@ struct Loaded {
     inode_offset: u64,
 }
 
-/// An open, verified repository.
+/// What verifying the repository again needs (a refresh, an offline start).
+#[derive(Debug, Clone)]
+struct Verifier {
+    fqrn: String,
+    anchors: TrustAnchors,
+    blacklist: Blacklist,
+}
+
+/// An open, verified repository: one root catalog, fixed for its lifetime; a newer
+/// revision is a new `Repository` ([`Repository::refresh`]), so readers holding this one
+/// keep reading the revision they started with.
 pub struct Repository {
-    source: Arc<dyn ObjectSource>,
+    fetcher: Arc<Fetcher>,
+    verifier: Verifier,
     trusted: TrustedManifest,
+    signed: SignedFiles,
     root_hash: ContentHash,
+    fixed_root: bool,
+    offline: Option<String>,
     scratch: tempfile::TempDir,
     catalogs: Mutex<Vec<Loaded>>,
     gauge: Mutex<u64>,
@@ -100,7 +116,7 @@ impl std::fmt::Debug for Repository {
             "Repository({} revision {} from {})",
             self.trusted.manifest.fqrn,
             self.trusted.manifest.revision,
-            self.source.describe()
+            self.fetcher.source().describe()
         )
     }
 }
@@ -114,10 +130,10 @@ fn fetch_signed(source: &dyn ObjectSource, name: &str) -> Result<Vec<u8>, Reposi
         })
 }
 
-/// Fetches, verifies, decompresses and opens a catalog (the parent vouched for `hash`).
+/// Fetches, verifies, decompresses and opens a catalog (the parent vouched for `hash`);
+/// its cache file is pinned while it is open.
 fn load_catalog(
-    source: &dyn ObjectSource,
-    scratch: &std::path::Path,
+    fetcher: &Fetcher,
     hash: ContentHash,
     mountpoint: &str,
     expected_size: Option<u64>,
@@ -131,13 +147,19 @@ fn load_catalog(
             mountpoint
         }
     );
-    let bytes = fetch_verified(source, &hash, ObjectSuffix::Catalog, &what)?;
     let expected = match expected_size {
         Some(size) => ExpectedSize::Exactly(size),
         None => ExpectedSize::AtMost(MAX_METADATA_BYTES),
     };
-    let bytes = decompress(bytes, Compression::Zlib, expected, &what)?;
-    let db = CatalogDb::open(&bytes, scratch, hash, mountpoint)?;
+    let object = fetcher.object(
+        &hash,
+        ObjectSuffix::Catalog,
+        Compression::Zlib,
+        expected,
+        &what,
+    )?;
+    let pin = fetcher.cache().pin(&object.path);
+    let db = CatalogDb::open_file(object.file, &object.path, Box::new(pin), hash, mountpoint)?;
     // A nested catalog is rooted exactly where its parent mounts it; a bind mountpoint
     // mounts another root catalog.
     let expected_prefix = if bind || mountpoint.is_empty() {
@@ -263,9 +285,37 @@ fn last_component(location: &str) -> String {
         .to_owned()
 }
 
-/// Opens through `source`, with `cache` when given: objects come from it first and are
-/// kept once they verified, and the trust state it remembers refuses a rollback across
-/// restarts (and is updated after the open).
+impl Verifier {
+    /// Verifies signed files at `now_unix` against `accepted`.
+    fn verify(
+        &self,
+        signed: &SignedFiles,
+        now_unix: u64,
+        accepted: Option<AcceptedState>,
+    ) -> Result<TrustedManifest, RepositoryError> {
+        let context = TrustContext {
+            fqrn: &self.fqrn,
+            anchors: &self.anchors,
+            now_unix,
+            accepted,
+            blacklist: &self.blacklist,
+        };
+        verify(
+            &context,
+            &signed.manifest,
+            &signed.whitelist,
+            &signed.certificate,
+        )
+        .map_err(|source| RepositoryError::Trust {
+            fqrn: self.fqrn.clone(),
+            source,
+        })
+    }
+}
+
+/// Opens through `source`, with `cache` when given (else a private one): objects come
+/// from it first and are kept once they verified, and the trust state it remembers
+/// refuses a rollback across restarts and serves when no server answers.
 fn open_with<S: ObjectSource + 'static>(
     source: S,
     fqrn: &str,
@@ -274,34 +324,75 @@ fn open_with<S: ObjectSource + 'static>(
     root: RootChoice,
     cache: Option<&Cache>,
 ) -> Result<Repository, RepositoryError> {
-    let now_unix = now_unix.unwrap_or_else(|| {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs())
-    });
+    let now_unix = now_unix.unwrap_or_else(unix_now);
     let blacklist = Blacklist::default();
-    let source: Arc<dyn ObjectSource> = match cache {
-        Some(cache) => Arc::new(super::cache::CachingSource::new(source, cache.clone())),
-        None => Arc::new(source),
+    let source: Arc<dyn ObjectSource> = Arc::new(source);
+    let fetcher = match cache {
+        Some(cache) => Fetcher::new(source, cache.clone(), DEFAULT_PARALLEL_DOWNLOADS),
+        None => Fetcher::with_private_cache(source, DEFAULT_PARALLEL_DOWNLOADS)?,
     };
-    let repository = Repository::open(
-        source,
+    Repository::open_with(
+        Arc::new(fetcher),
         &OpenOptions {
             fqrn,
             anchors,
             now_unix,
-            accepted: cache.and_then(|c| c.accepted(fqrn)),
+            accepted: None,
             blacklist: &blacklist,
             root,
             scratch_dir: None,
         },
+    )
+}
+
+/// The clock in Unix seconds.
+pub(crate) fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// The signed files as served, the certificate verified against its name.
+fn fetch_signed_files(
+    source: &dyn ObjectSource,
+    fqrn: &str,
+) -> Result<SignedFiles, RepositoryError> {
+    let manifest = fetch_signed(source, ".cvmfspublished")?;
+    let whitelist = fetch_signed(source, ".cvmfswhitelist")?;
+    // Only the certificate's name is read before verification: the certificate is then
+    // checked against the whitelist like any other link.
+    let (unverified, _) = Manifest::parse(&manifest).map_err(|e| RepositoryError::Trust {
+        fqrn: fqrn.to_owned(),
+        source: e.into(),
+    })?;
+    let certificate = fetch_into_memory(
+        source,
+        &unverified.certificate,
+        ObjectSuffix::Certificate,
+        Compression::Zlib,
+        ExpectedSize::AtMost(MAX_SIGNED_FILE),
+        "certificate",
     )?;
-    if let Some(cache) = cache
-        && let Err(e) = cache.remember(fqrn, &repository.trusted().accepted_state())
-    {
-        log::warn!("{e}");
-    }
-    Ok(repository)
+    Ok(SignedFiles {
+        manifest,
+        whitelist,
+        certificate,
+    })
+}
+
+/// Whether a failure to reach the signed files lets a remembered state serve instead:
+/// the servers could not be reached or did not have them. Content that arrived and was
+/// wrong (a tampered or rolled-back manifest) is never papered over.
+fn allows_offline(error: &RepositoryError) -> bool {
+    matches!(
+        error,
+        RepositoryError::Fetch {
+            source: FetchError::AllFailed { .. }
+                | FetchError::NotFound { .. }
+                | FetchError::Read { .. },
+            ..
+        }
+    )
 }
 
 /// A repository path in catalog form: `""` for the root, else `/a/b`; `None` for `.`,
@@ -324,58 +415,105 @@ fn is_under(mountpoint: &str, path: &str) -> bool {
 }
 
 impl Repository {
-    /// Opens the repository at `source`: the whole chain is verified before anything else.
+    /// Opens the repository at `source` with a private cache: the whole chain is
+    /// verified before anything else.
     pub fn open(
         source: Arc<dyn ObjectSource>,
         options: &OpenOptions<'_>,
     ) -> Result<Self, RepositoryError> {
-        let manifest_bytes = fetch_signed(source.as_ref(), ".cvmfspublished")?;
-        let whitelist_bytes = fetch_signed(source.as_ref(), ".cvmfswhitelist")?;
-        let trust_error = |e| RepositoryError::Trust {
+        let fetcher = Fetcher::with_private_cache(source, DEFAULT_PARALLEL_DOWNLOADS)?;
+        Self::open_with(Arc::new(fetcher), options)
+    }
+
+    /// Opens the repository through `fetcher`. The last accepted state in its cache (or
+    /// `options.accepted`) refuses older revisions; the accepted one is remembered. When
+    /// no server can be reached and the cache remembers a verified state, the repository
+    /// opens from the cache, offline ([`Repository::offline`] says why).
+    pub fn open_with(
+        fetcher: Arc<Fetcher>,
+        options: &OpenOptions<'_>,
+    ) -> Result<Self, RepositoryError> {
+        let verifier = Verifier {
             fqrn: options.fqrn.to_owned(),
-            source: e,
+            anchors: options.anchors.clone(),
+            blacklist: options.blacklist.clone(),
         };
-        // Only the certificate's name is read before verification: the certificate is
-        // then checked against the whitelist like any other link.
-        let (unverified, _) =
-            Manifest::parse(&manifest_bytes).map_err(|e| trust_error(e.into()))?;
-        let certificate = fetch_verified(
-            source.as_ref(),
-            &unverified.certificate,
-            ObjectSuffix::Certificate,
-            "certificate",
-        )?;
-        let certificate = decompress(
-            certificate,
-            Compression::Zlib,
-            ExpectedSize::AtMost(MAX_SIGNED_FILE),
-            "certificate",
-        )?;
-        let context = TrustContext {
-            fqrn: options.fqrn,
-            anchors: options.anchors,
-            now_unix: options.now_unix,
-            accepted: options.accepted,
-            blacklist: options.blacklist,
+        let remembered = fetcher.cache().state(options.fqrn);
+        let accepted = match (options.accepted, remembered.as_ref().map(|s| s.accepted)) {
+            (Some(a), Some(b)) => Some(if b.revision > a.revision { b } else { a }),
+            (a, b) => a.or(b),
         };
-        let trusted = verify(&context, &manifest_bytes, &whitelist_bytes, &certificate)
-            .map_err(trust_error)?;
-        let scratch = match &options.scratch_dir {
+        let (signed, trusted, offline) = match fetch_signed_files(fetcher.source(), options.fqrn) {
+            Ok(signed) => {
+                let trusted = verifier.verify(&signed, options.now_unix, accepted)?;
+                (signed, trusted, None)
+            }
+            Err(error) if allows_offline(&error) => {
+                let cached = remembered
+                    .as_ref()
+                    .and_then(|state| Some((state, fetcher.cache().signed_files(options.fqrn)?)));
+                let Some((state, signed)) = cached else {
+                    return Err(error);
+                };
+                // As verified when it was accepted; the cache is the user's own.
+                let trusted = verifier.verify(&signed, state.accepted_at, None)?;
+                if trusted.accepted_state() != state.accepted {
+                    return Err(error);
+                }
+                (signed, trusted, Some(error.to_string()))
+            }
+            Err(error) => return Err(error),
+        };
+        let repository = Self::at_root(
+            fetcher,
+            verifier,
+            signed,
+            trusted,
+            &options.root,
+            options.scratch_dir.as_deref(),
+            INODE_OFFSET,
+        )?;
+        let repository = Self {
+            offline,
+            ..repository
+        };
+        if repository.offline.is_none()
+            && let Err(e) = repository.fetcher.cache().remember(
+                options.fqrn,
+                &repository.trusted.accepted_state(),
+                options.now_unix,
+                &repository.signed,
+            )
+        {
+            log::warn!("{e}");
+        }
+        Ok(repository)
+    }
+
+    /// The repository at the chosen root of a verified manifest, its inodes starting
+    /// after `inode_base`.
+    fn at_root(
+        fetcher: Arc<Fetcher>,
+        verifier: Verifier,
+        signed: SignedFiles,
+        trusted: TrustedManifest,
+        root: &RootChoice,
+        scratch_dir: Option<&std::path::Path>,
+        inode_base: u64,
+    ) -> Result<Self, RepositoryError> {
+        let scratch = match scratch_dir {
             Some(dir) => tempfile::TempDir::new_in(dir),
             None => tempfile::TempDir::new(),
         }
         .map_err(|source| RepositoryError::Scratch {
             catalog: "(scratch directory)".to_owned(),
-            dir: options
-                .scratch_dir
-                .clone()
-                .unwrap_or_else(std::env::temp_dir),
+            dir: scratch_dir.map_or_else(std::env::temp_dir, std::path::Path::to_owned),
             source,
         })?;
-        let root_hash = match &options.root {
+        let root_hash = match root {
             RootChoice::Head => trusted.manifest.root_catalog,
             RootChoice::Tag(name) => {
-                let tags = read_tags(source.as_ref(), scratch.path(), &trusted)?;
+                let tags = read_tags(&fetcher, scratch.path(), &trusted)?;
                 let tag = tags.iter().find(|t| t.name == *name).ok_or_else(|| {
                     RepositoryError::UnknownTag {
                         name: name.clone(),
@@ -389,7 +527,7 @@ impl Repository {
                 tag.root_hash
             }
             RootChoice::Date(when) => {
-                let tags = read_tags(source.as_ref(), scratch.path(), &trusted)?;
+                let tags = read_tags(&fetcher, scratch.path(), &trusted)?;
                 tags.iter()
                     .filter(|t| u64::try_from(t.timestamp).is_ok_and(|ts| ts <= *when))
                     .max_by_key(|t| t.revision)
@@ -404,19 +542,96 @@ impl Repository {
                     .root_hash
             }
         };
-        let root = load_catalog(source.as_ref(), scratch.path(), root_hash, "", None, false)?;
-        let gauge = INODE_OFFSET + root.max_rowid;
+        let root_db = load_catalog(&fetcher, root_hash, "", None, false)?;
+        let gauge = inode_base + root_db.max_rowid;
         Ok(Self {
             root_hash,
-            source,
+            fetcher,
+            verifier,
             trusted,
+            signed,
+            fixed_root: *root != RootChoice::Head,
+            offline: None,
             scratch,
             catalogs: Mutex::new(vec![Loaded {
-                db: Arc::new(root),
-                inode_offset: INODE_OFFSET,
+                db: Arc::new(root_db),
+                inode_offset: inode_base,
             }]),
             gauge: Mutex::new(gauge),
         })
+    }
+
+    /// Checks the servers for a newer revision (the manifest, verified against this
+    /// one as the last accepted): `Some` new repository at its head, its inodes after
+    /// every inode this one gave out, or `None` when the revision is unchanged. An
+    /// offline repository comes back online with the same revision. Fixed roots (a tag
+    /// or a date) never change.
+    pub fn refresh(&self, now_unix: u64) -> Result<Option<Self>, RepositoryError> {
+        if self.fixed_root {
+            return Ok(None);
+        }
+        let signed = fetch_signed_files(self.fetcher.source(), &self.verifier.fqrn)?;
+        let trusted =
+            self.verifier
+                .verify(&signed, now_unix, Some(self.trusted.accepted_state()))?;
+        if trusted.manifest.revision == self.trusted.manifest.revision && self.offline.is_none() {
+            return Ok(None);
+        }
+        let inode_base = *self.gauge.lock().unwrap_or_else(|e| e.into_inner());
+        let next = Self::at_root(
+            Arc::clone(&self.fetcher),
+            self.verifier.clone(),
+            signed,
+            trusted,
+            &RootChoice::Head,
+            self.scratch.path().parent(),
+            inode_base,
+        )?;
+        if let Err(e) = self.fetcher.cache().remember(
+            &self.verifier.fqrn,
+            &next.trusted.accepted_state(),
+            now_unix,
+            &next.signed,
+        ) {
+            log::warn!("{e}");
+        }
+        Ok(Some(next))
+    }
+
+    /// Why the repository was opened from the cache (no server answered), or `None`
+    /// when it is online.
+    pub fn offline(&self) -> Option<&str> {
+        self.offline.as_deref()
+    }
+
+    /// Whether the root is fixed (a tag or a date): it never refreshes.
+    pub fn fixed_root(&self) -> bool {
+        self.fixed_root
+    }
+
+    /// The fetcher's counters (downloads, bytes, cache hits).
+    pub fn counters_of_fetches(&self) -> FetchCounters {
+        self.fetcher.counters()
+    }
+
+    /// The fetcher (source and cache), shared by every revision opened from this one.
+    pub fn fetcher(&self) -> &Arc<Fetcher> {
+        &self.fetcher
+    }
+
+    /// The time-to-live of this revision: the root catalog's `TTL` property (240 s when
+    /// absent), capped by `max_ttl` when given (`CVMFS_MAX_TTL`).
+    pub fn ttl(&self, max_ttl: Option<std::time::Duration>) -> std::time::Duration {
+        let ttl = self
+            .root_property("TTL")
+            .ok()
+            .flatten()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map_or(
+                std::time::Duration::from_secs(240),
+                std::time::Duration::from_secs,
+            );
+        max_ttl.map_or(ttl, |cap| ttl.min(cap))
     }
 
     /// The verified manifest, whitelist and certificate.
@@ -431,7 +646,7 @@ impl Repository {
 
     /// Where it is read from.
     pub fn describe_source(&self) -> String {
-        self.source.describe()
+        self.fetcher.source().describe()
     }
 
     fn attach(&self, db: CatalogDb) {
@@ -518,14 +733,7 @@ impl Repository {
                     ),
                 });
             }
-            let child = load_catalog(
-                self.source.as_ref(),
-                self.scratch.path(),
-                hash,
-                &nested.path,
-                nested.size,
-                nested.bind,
-            )?;
+            let child = load_catalog(&self.fetcher, hash, &nested.path, nested.size, nested.bind)?;
             self.attach(child);
         }
         Err(RepositoryError::BadCatalog {
@@ -664,30 +872,11 @@ impl Repository {
 
     /// The content of a regular file's entry.
     pub fn read_entry(&self, entry: &Entry) -> Result<Vec<u8>, RepositoryError> {
-        let Some(content) = &entry.content else {
-            return Err(RepositoryError::WrongType {
-                path: entry.path.clone(),
-                problem: "not a regular file",
-            });
-        };
-        if let Some(hash) = &content.hash {
-            let what = format!("{} (object {hash})", entry.path);
-            let bytes = fetch_verified(self.source.as_ref(), hash, ObjectSuffix::None, &what)?;
-            return decompress(
-                bytes,
-                content.compression,
-                ExpectedSize::Exactly(entry.size),
-                &what,
-            );
-        }
-        let mut out = Vec::with_capacity(usize::try_from(entry.size).unwrap_or(0));
-        for (chunk, hash) in self.chunk_list(entry)? {
-            out.extend(self.read_chunk(entry, content.compression, &chunk, &hash)?);
-        }
-        Ok(out)
+        self.read_range(entry, 0, entry.size)
     }
 
-    /// `len` bytes from `offset` of a regular file (fetching only the chunks it needs).
+    /// `len` bytes from `offset` of a regular file (fetching only the objects it needs,
+    /// reading only the range from the cache).
     pub fn read_range(
         &self,
         entry: &Entry,
@@ -704,26 +893,51 @@ impl Repository {
         if offset >= end {
             return Ok(Vec::new());
         }
-        if content.hash.is_some() {
-            let all = self.read_entry(entry)?;
-            return Ok(all
-                [usize::try_from(offset).unwrap_or(0)..usize::try_from(end).unwrap_or(0)]
-                .to_vec());
+        let mut out = vec![0u8; usize::try_from(end - offset).unwrap_or(0)];
+        if let Some(hash) = &content.hash {
+            let object = self.content_object(entry, content.compression, hash, None)?;
+            read_at(&object, offset, &mut out)?;
+            return Ok(out);
         }
-        let mut out = Vec::new();
         for (chunk, hash) in self.chunk_list(entry)? {
             let chunk_end = chunk.offset + chunk.size;
             if chunk_end <= offset || chunk.offset >= end {
                 continue;
             }
-            let bytes = self.read_chunk(entry, content.compression, &chunk, &hash)?;
-            let from = offset.max(chunk.offset) - chunk.offset;
-            let to = end.min(chunk_end) - chunk.offset;
-            out.extend_from_slice(
-                &bytes[usize::try_from(from).unwrap_or(0)..usize::try_from(to).unwrap_or(0)],
-            );
+            let object = self.content_object(entry, content.compression, &hash, Some(&chunk))?;
+            let from = offset.max(chunk.offset);
+            let to = end.min(chunk_end);
+            let slot = usize::try_from(from - offset).unwrap_or(0)
+                ..usize::try_from(to - offset).unwrap_or(0);
+            read_at(&object, from - chunk.offset, &mut out[slot])?;
         }
         Ok(out)
+    }
+
+    /// The cache object holding a file's content or one of its chunks.
+    fn content_object(
+        &self,
+        entry: &Entry,
+        compression: Compression,
+        hash: &ContentHash,
+        chunk: Option<&ChunkRow>,
+    ) -> Result<super::cache::CachedObject, RepositoryError> {
+        match chunk {
+            None => self.fetcher.object(
+                hash,
+                ObjectSuffix::None,
+                compression,
+                ExpectedSize::Exactly(entry.size),
+                &format!("{} (object {hash})", entry.path),
+            ),
+            Some(chunk) => self.fetcher.object(
+                hash,
+                ObjectSuffix::Partial,
+                compression,
+                ExpectedSize::Exactly(chunk.size),
+                &format!("{} chunk at {} (object {hash})", entry.path, chunk.offset),
+            ),
+        }
     }
 
     fn chunk_list(&self, entry: &Entry) -> Result<Vec<(ChunkRow, ContentHash)>, RepositoryError> {
@@ -768,21 +982,9 @@ impl Repository {
         Ok(out)
     }
 
-    fn read_chunk(
-        &self,
-        entry: &Entry,
-        compression: Compression,
-        chunk: &ChunkRow,
-        hash: &ContentHash,
-    ) -> Result<Vec<u8>, RepositoryError> {
-        let what = format!("{} chunk at {} (object {hash})", entry.path, chunk.offset);
-        let bytes = fetch_verified(self.source.as_ref(), hash, ObjectSuffix::Partial, &what)?;
-        decompress(bytes, compression, ExpectedSize::Exactly(chunk.size), &what)
-    }
-
     /// The tags of the history database (authenticated through the manifest's `H`).
     pub fn tags(&self) -> Result<Vec<Tag>, RepositoryError> {
-        read_tags(self.source.as_ref(), self.scratch.path(), &self.trusted)
+        read_tags(&self.fetcher, self.scratch.path(), &self.trusted)
     }
 
     /// A property of the root catalog in use.
@@ -798,21 +1000,37 @@ impl Repository {
     }
 }
 
+/// Fills `out` from `offset` of a cached object.
+fn read_at(
+    object: &super::cache::CachedObject,
+    offset: u64,
+    out: &mut [u8],
+) -> Result<(), RepositoryError> {
+    std::os::unix::fs::FileExt::read_exact_at(&object.file, out, offset).map_err(|source| {
+        RepositoryError::Cache(super::cache::CacheError::Io {
+            path: object.path.clone(),
+            source,
+        })
+    })
+}
+
 /// The history database's tags.
 fn read_tags(
-    source: &dyn ObjectSource,
+    fetcher: &Fetcher,
     scratch: &std::path::Path,
     trusted: &TrustedManifest,
 ) -> Result<Vec<Tag>, RepositoryError> {
     let hash = trusted.manifest.history.ok_or(RepositoryError::NoHistory)?;
     let what = format!("history {hash}");
-    let bytes = fetch_verified(source, &hash, ObjectSuffix::History, &what)?;
-    let bytes = decompress(
-        bytes,
+    let object = fetcher.object(
+        &hash,
+        ObjectSuffix::History,
         Compression::Zlib,
         ExpectedSize::AtMost(MAX_METADATA_BYTES),
         &what,
     )?;
+    let mut bytes = vec![0u8; usize::try_from(object.size).unwrap_or(0)];
+    read_at(&object, 0, &mut bytes)?;
     super::history_db::read_tags(&bytes, scratch, &what)?
         .into_iter()
         .map(|row| {

@@ -162,6 +162,8 @@ class Repository:
 
     revision: int
     root_hash: str
+    offline: Optional[str]
+    """Why the repository was opened from the cache (no server answered), or None."""
     def __init__(
         self,
         source: str,
@@ -177,3 +179,12 @@ class Repository:
     def ls(self, path: str = "/") -> list[RepoEntry]: ...
     def read(self, path: str) -> bytes: ...
     def tags(self) -> list[tuple[str, int, str, str]]: ...
+
+def cache_info(cache_dir: str) -> dict:
+    """What the cache holds: base, exists, quota_bytes, used_bytes, objects, pinned,
+    transactions, repositories (fqrn, revision, root_catalog, accepted_at)."""
+
+def evict_cache(cache_dir: str, to_mb: int = 0) -> dict:
+    """Evicts least recently used objects until at most ``to_mb`` MiB remain (0: wipe;
+    pinned catalogs and remembered revisions stay): evicted, freed_bytes, used_bytes,
+    kept_pinned."""
