@@ -313,10 +313,14 @@ fn the_cache_fills_serves_offline_and_is_evicted_and_wiped() {
         cmd
     };
     let served = format!("{url}/cvmfs/cache-copy/@fqrn@");
+    // Two processes fill one cache at once.
+    let mut other = read(&served, &["verify", "--objects"]);
+    let other = std::thread::spawn(move || other.assert().success());
     read(&served, &["verify", "--objects"])
         .assert()
         .success()
         .stdout(predicate::str::contains("337 files read"));
+    other.join().unwrap();
     let output = cli()
         .args(["cache", "info", "--json", "--cache-dir", cache])
         .output()
@@ -326,6 +330,14 @@ fn the_cache_fills_serves_offline_and_is_evicted_and_wiped() {
     assert!(info["objects"].as_u64().unwrap() > 300, "{info}");
     assert_eq!(info["repositories"][0]["fqrn"], "fixture.example.org");
     assert!(info["used_bytes"].as_u64().unwrap() > 0);
+    assert_eq!(info["transactions"], 0, "no download left half-done");
+    // The usage both processes counted is what the files hold.
+    let counted: u64 = std::fs::read_to_string(work.path().join("cache/lock"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert_eq!(Some(counted), info["used_bytes"].as_u64());
 
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let down = format!("http://{}/cvmfs/@fqrn@", listener.local_addr().unwrap());

@@ -42,6 +42,8 @@ enum Mode {
     Truncate(PathBuf),
     /// Serve, with a manifest from somewhere else (garbage signed by nobody).
     WrongManifest(PathBuf),
+    /// Serve the signed files but answer 404 for objects (a replica still catching up).
+    Lagging(PathBuf),
 }
 
 struct FaultServer {
@@ -137,6 +139,10 @@ fn serve(stream: TcpStream, mode: &Mode, counter: &AtomicUsize) {
                 let _ = stream.write_all(&body[..body.len() / 2]);
             }
             Some(body) => respond(&mut stream, 200, "", &body),
+        },
+        Mode::Lagging(dir) => match file(dir) {
+            Some(body) if !path.contains("/data/") => respond(&mut stream, 200, "", &body),
+            _ => respond(&mut stream, 404, "", b"not found"),
         },
         Mode::WrongManifest(dir) => {
             if path.ends_with(".cvmfspublished") {
@@ -479,4 +485,20 @@ fn the_first_proxy_group_is_tried_again_after_the_reset_time() {
         asked + 1,
         "the proxy again"
     );
+}
+
+#[test]
+fn a_replica_lagging_behind_answers_404_and_the_next_server_serves() {
+    let lagging = start(Mode::Lagging(testdata()));
+    let good = start(Mode::Serve(testdata()));
+    let source = HttpSource::new(settings(
+        vec![repo_url(&lagging), repo_url(&good)],
+        direct(),
+    ));
+    let repo = open(source).unwrap();
+    assert_eq!(repo.read("README.txt").unwrap().len(), 117);
+    // The manifest and whitelist from the replica, its 404 for the certificate, then
+    // the next server for everything.
+    assert_eq!(lagging.requests.load(Ordering::SeqCst), 3);
+    assert!(repo.describe_source().starts_with(&good.url));
 }

@@ -28,7 +28,7 @@ const NOW: u64 = 1_800_000_000;
 
 fn put(cache: &Cache, bytes: &[u8]) -> (ContentHash, std::path::PathBuf) {
     let hash = ContentHash::of(HashAlgorithm::Sha1, bytes);
-    let mut transaction = cache.begin().unwrap();
+    let transaction = cache.begin().unwrap();
     transaction.file().write_all(bytes).unwrap();
     let object = cache.commit(transaction, &hash, Compression::Zlib).unwrap();
     (hash, object.path)
@@ -41,7 +41,7 @@ fn age(path: &Path, seconds: u64) {
 }
 
 fn usage_file(cache: &Cache) -> u64 {
-    std::fs::read_to_string(cache.base().join("usage"))
+    std::fs::read_to_string(cache.base().join("lock"))
         .unwrap()
         .trim()
         .parse()

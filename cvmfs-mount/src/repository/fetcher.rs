@@ -154,14 +154,15 @@ impl Fetcher {
     }
 
     /// The object `hash` (stored with `compression`, content of `size`), open from the
-    /// cache; downloaded and verified first when the cache lacks it.
+    /// cache; downloaded and verified first when the cache lacks it. `what` names it in
+    /// errors (called only on a miss: a cache hit formats nothing).
     pub fn object(
         &self,
         hash: &ContentHash,
         suffix: ObjectSuffix,
         compression: Compression,
         size: ExpectedSize,
-        what: &str,
+        what: &dyn Fn() -> String,
     ) -> Result<CachedObject, RepositoryError> {
         let exact = match size {
             ExpectedSize::Exactly(n) => Some(n),
@@ -172,6 +173,7 @@ impl Fetcher {
             return Ok(object);
         }
         self.counters.cache_misses.fetch_add(1, Ordering::Relaxed);
+        let what = &what();
         let key = self.cache.object_path(hash, compression);
         // Twice at most: an object evicted between a shared download and its opening is
         // downloaded again by this thread.
@@ -240,13 +242,9 @@ impl Fetcher {
         size: ExpectedSize,
         what: &str,
     ) -> Result<CachedObject, RepositoryError> {
-        let mut transaction = self.cache.begin()?;
-        let output = transaction
-            .file()
-            .try_clone()
-            .map_err(|e| super::cache::io_error(self.cache.base())(e))?;
+        let transaction = self.cache.begin()?;
         let path = hash.object_path(suffix);
-        let mut sink = VerifyingSink::new(*hash, compression, size, output);
+        let mut sink = VerifyingSink::new(*hash, compression, size, transaction.file());
         self.source
             .fetch_to(&path, MAX_OBJECT_BYTES, &mut sink)
             .map_err(|e| fetch_error(what, hash, &path, e))?;

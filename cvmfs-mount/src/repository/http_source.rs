@@ -191,6 +191,11 @@ pub struct Attempt {
     pub outcome: String,
 }
 
+thread_local! {
+    /// Each thread's body buffer (64 KiB), reused by every request.
+    static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// Which side a failure is blamed on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Blame {
@@ -329,7 +334,11 @@ impl HttpSource {
             return Ok(agent.clone());
         }
         let timeout = self.timeout(proxy);
+        // Keep one idle connection per parallel download: ureq keeps one per host by
+        // default, so parallel downloads would reconnect for nearly every object.
         let mut builder = ureq::AgentBuilder::new()
+            .max_idle_connections(256)
+            .max_idle_connections_per_host(64)
             .timeout_connect(timeout)
             .timeout_read(timeout)
             .redirects(if self.settings.follow_redirects { 4 } else { 0 })
@@ -407,14 +416,31 @@ impl HttpSource {
             return Outcome::Local(e);
         }
         let mut body = response.into_reader();
-        let mut buffer = vec![0u8; 64 * 1024];
+        BUFFER.with_borrow_mut(|buffer| {
+            if buffer.is_empty() {
+                buffer.resize(64 * 1024, 0);
+            }
+            self.stream(proxy, &mut body, buffer, expected, limit, sink)
+        })
+    }
+
+    /// Streams a response body into `sink` through `buffer`.
+    fn stream(
+        &self,
+        proxy: &Proxy,
+        body: &mut dyn Read,
+        buffer: &mut [u8],
+        expected: Option<u64>,
+        limit: u64,
+        sink: &mut dyn ObjectSink,
+    ) -> Outcome {
         let mut total = 0u64;
         // The low-speed limit, judged over windows of one timeout.
         let window = self.timeout(proxy).max(Duration::from_secs(1));
         let mut window_start = Instant::now();
         let mut window_bytes = 0u64;
         loop {
-            let n = match body.read(&mut buffer) {
+            let n = match body.read(buffer) {
                 Ok(0) => break,
                 Ok(n) => n,
                 Err(e) => {

@@ -38,7 +38,7 @@ impl Output for Vec<u8> {
     }
 }
 
-impl Output for std::fs::File {
+impl Output for &std::fs::File {
     fn reset(&mut self) -> std::io::Result<()> {
         use std::io::Seek;
         self.set_len(0)?;
@@ -77,6 +77,8 @@ pub struct VerifyingSink<O: Output> {
     problem: Option<ContentProblem>,
     buffer: Vec<u8>,
     output: O,
+    /// Whether the output holds bytes of an earlier attempt.
+    dirty: bool,
 }
 
 impl<O: Output> VerifyingSink<O> {
@@ -98,8 +100,9 @@ impl<O: Output> VerifyingSink<O> {
             produced: 0,
             received: 0,
             problem: None,
-            buffer: vec![0u8; 64 * 1024],
+            buffer: Vec::new(),
             output,
+            dirty: false,
         }
     }
 
@@ -120,10 +123,19 @@ impl<O: Output> VerifyingSink<O> {
             return Ok(());
         }
         self.produced += n;
+        self.dirty = true;
         self.output.write_all(&self.buffer[range])
     }
 
     fn inflate(&mut self, mut input: &[u8]) -> std::io::Result<()> {
+        if self.buffer.is_empty() {
+            // Sized for the object when it is small (most are), at most 64 KiB.
+            let hint = match self.size {
+                ExpectedSize::Exactly(n) => n.saturating_add(1),
+                ExpectedSize::AtMost(_) => 64 * 1024,
+            };
+            self.buffer = vec![0u8; usize::try_from(hint.clamp(512, 64 * 1024)).unwrap_or(65536)];
+        }
         loop {
             if self.problem.is_some() {
                 return Ok(());
@@ -210,7 +222,11 @@ impl<O: Output> ObjectSink for VerifyingSink<O> {
         self.produced = 0;
         self.received = 0;
         self.problem = None;
-        self.output.reset()
+        if self.dirty {
+            self.dirty = false;
+            self.output.reset()?;
+        }
+        Ok(())
     }
 
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
@@ -228,6 +244,7 @@ impl<O: Output> ObjectSink for VerifyingSink<O> {
                         return Ok(());
                     }
                     self.produced += bytes.len() as u64;
+                    self.dirty = true;
                     self.output.write_all(bytes)?;
                 }
                 Ok(())
@@ -432,5 +449,68 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    mod streaming {
+        use super::super::*;
+        use super::zlib;
+        use cvmfs_core::repository::hash::HashAlgorithm;
+        use proptest::prelude::*;
+
+        fn stream(
+            served: &[u8],
+            hash: ContentHash,
+            size: ExpectedSize,
+            piece: usize,
+        ) -> (Result<(), String>, Result<u64, ContentProblem>, Vec<u8>) {
+            let mut sink = VerifyingSink::new(hash, Compression::Zlib, size, Vec::new());
+            sink.restart().unwrap();
+            for chunk in served.chunks(piece.max(1)) {
+                sink.write(chunk).unwrap();
+            }
+            let verdict = sink.finish();
+            let outcome = sink.outcome();
+            (verdict, outcome, sink.into_output())
+        }
+
+        proptest! {
+            /// Any content, served in pieces of any size, comes out whole; a flipped
+            /// byte anywhere is refused by the hash; a stream cut short never passes.
+            #[test]
+            fn pieces_of_any_size_give_the_content_and_damage_is_refused(
+                data in proptest::collection::vec(any::<u8>(), 0..20_000),
+                piece in 1usize..70_000,
+                flip in any::<prop::sample::Index>(),
+            ) {
+                let served = zlib(&data);
+                let hash = ContentHash::of(HashAlgorithm::Sha1, &served);
+                let size = ExpectedSize::Exactly(data.len() as u64);
+                let (verdict, outcome, out) = stream(&served, hash, size, piece);
+                prop_assert!(verdict.is_ok());
+                prop_assert_eq!(outcome, Ok(data.len() as u64));
+                prop_assert_eq!(out, data.clone());
+                let mut damaged = served.clone();
+                let at = flip.index(damaged.len());
+                damaged[at] ^= 0x40;
+                prop_assert!(stream(&damaged, hash, size, piece).0.is_err());
+                let cut = &served[..at];
+                let (_, outcome, _) =
+                    stream(cut, ContentHash::of(HashAlgorithm::Sha1, cut), size, piece);
+                prop_assert!(outcome.is_err());
+            }
+        }
+
+        #[test]
+        fn a_bomb_stops_at_the_cap() {
+            let served = zlib(&vec![0u8; 10_000_000]);
+            let hash = ContentHash::of(HashAlgorithm::Sha1, &served);
+            let (verdict, outcome, out) = stream(&served, hash, ExpectedSize::AtMost(1000), 4096);
+            assert!(verdict.is_ok());
+            assert!(matches!(
+                outcome,
+                Err(ContentProblem::Size { actual: None, .. })
+            ));
+            assert!(out.len() <= 1000, "{}", out.len());
+        }
     }
 }

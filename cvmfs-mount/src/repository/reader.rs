@@ -156,7 +156,7 @@ fn load_catalog(
         ObjectSuffix::Catalog,
         Compression::Zlib,
         expected,
-        &what,
+        &|| what.clone(),
     )?;
     let pin = fetcher.cache().pin(&object.path);
     let db = CatalogDb::open_file(object.file, &object.path, Box::new(pin), hash, mountpoint)?;
@@ -928,14 +928,14 @@ impl Repository {
                 ObjectSuffix::None,
                 compression,
                 ExpectedSize::Exactly(entry.size),
-                &format!("{} (object {hash})", entry.path),
+                &|| format!("{} (object {hash})", entry.path),
             ),
             Some(chunk) => self.fetcher.object(
                 hash,
                 ObjectSuffix::Partial,
                 compression,
                 ExpectedSize::Exactly(chunk.size),
-                &format!("{} chunk at {} (object {hash})", entry.path, chunk.offset),
+                &|| format!("{} chunk at {} (object {hash})", entry.path, chunk.offset),
             ),
         }
     }
@@ -1027,7 +1027,7 @@ fn read_tags(
         ObjectSuffix::History,
         Compression::Zlib,
         ExpectedSize::AtMost(MAX_METADATA_BYTES),
-        &what,
+        &|| what.clone(),
     )?;
     let mut bytes = vec![0u8; usize::try_from(object.size).unwrap_or(0)];
     read_at(&object, 0, &mut bytes)?;

@@ -41,6 +41,11 @@ pub struct Cache {
 struct Inner {
     base: PathBuf,
     quota: Option<u64>,
+    /// Set once `txn/` and the 256 object directories exist.
+    layout: std::sync::OnceLock<()>,
+    /// The lock file (holding the usage), opened once; the mutex orders this process's
+    /// threads, the `flock` on it other processes.
+    lock: Mutex<Option<std::fs::File>>,
 }
 
 /// Objects pinned by this process, by path: every handle on a cache sees the pins of
@@ -93,8 +98,8 @@ pub struct Transaction {
 
 impl Transaction {
     /// The file to write the decompressed bytes to.
-    pub fn file(&mut self) -> &mut std::fs::File {
-        self.file.as_file_mut()
+    pub fn file(&self) -> &std::fs::File {
+        self.file.as_file()
     }
 }
 
@@ -139,6 +144,8 @@ impl Cache {
             inner: Arc::new(Inner {
                 base: base.into(),
                 quota,
+                layout: std::sync::OnceLock::new(),
+                lock: Mutex::new(None),
             }),
         }
     }
@@ -253,10 +260,23 @@ impl Cache {
         })
     }
 
+    /// Creates `txn/` and the object directories `00`..`ff` once.
+    fn ensure_layout(&self) -> Result<(), CacheError> {
+        if self.inner.layout.get().is_some() {
+            return Ok(());
+        }
+        private_dir(&self.inner.base.join("txn"))?;
+        for prefix in 0..=255u8 {
+            private_dir(&self.inner.base.join(format!("{prefix:02x}")))?;
+        }
+        let _ = self.inner.layout.set(());
+        Ok(())
+    }
+
     /// Starts a download into the transaction directory.
     pub fn begin(&self) -> Result<Transaction, CacheError> {
+        self.ensure_layout()?;
         let txn = self.inner.base.join("txn");
-        private_dir(&txn)?;
         let file = tempfile::NamedTempFile::new_in(&txn).map_err(io_error(&txn))?;
         Ok(Transaction { file })
     }
@@ -271,27 +291,31 @@ impl Cache {
         compression: Compression,
     ) -> Result<CachedObject, CacheError> {
         let target = self.object_path(hash, compression);
-        let parent = target.parent().unwrap_or(&self.inner.base).to_owned();
-        private_dir(&parent)?;
         let file = transaction.file;
-        file.as_file().sync_data().map_err(io_error(file.path()))?;
+        // No fsync, as the client: a kill -9 loses nothing written (the page cache
+        // stays), and what a power loss might truncate fails the size check on use.
         let size = file
             .as_file()
             .metadata()
             .map_err(io_error(file.path()))?
             .len();
-        let opened = file.reopen().map_err(io_error(file.path()))?;
-        self.account(size, || {
-            let existed = target.exists();
-            file.persist(&target).map_err(|e| CacheError::Io {
-                path: target.clone(),
-                source: e.error,
-            })?;
-            Ok(!existed)
+        let mut opened = None;
+        self.account(size, || match file.persist_noclobber(&target) {
+            Ok(file) => {
+                opened = Some(file);
+                Ok(true)
+            }
+            // Another process or thread put it there first: the same bytes.
+            Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+            Err(e) => Err(io_error(&target)(e.error)),
         })?;
+        let file = match opened {
+            Some(file) => file,
+            None => std::fs::File::open(&target).map_err(io_error(&target))?,
+        };
         Ok(CachedObject {
             path: target,
-            file: opened,
+            file,
             size,
         })
     }
@@ -316,5 +340,52 @@ impl Cache {
         if let Ok(meta) = std::fs::metadata(&path) {
             self.evict_file(&path, meta.len());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cvmfs_core::Fqrn;
+    use cvmfs_core::config::{ConfigFiles, ResolveOptions, resolve};
+
+    fn config(text: &str) -> cvmfs_core::config::EffectiveConfig {
+        let mut files = ConfigFiles::new();
+        files.insert("/etc/cvmfs/default.local".into(), text.to_owned());
+        resolve(
+            &Fqrn::parse("atlas.cern.ch").unwrap(),
+            &files,
+            &ResolveOptions {
+                config_dir: "/etc/cvmfs".into(),
+                mount_dir: "/cvmfs".into(),
+            },
+        )
+    }
+
+    #[test]
+    fn the_configuration_names_the_cache_and_its_quota() {
+        let shared = Cache::from_config(&config("CVMFS_CACHE_BASE=/scratch/cvmfs\n")).unwrap();
+        assert_eq!(shared.base(), Path::new("/scratch/cvmfs/shared"));
+        assert_eq!(shared.quota(), Some(DEFAULT_QUOTA_BYTES));
+        let own = Cache::from_config(&config(
+            "CVMFS_CACHE_BASE=/scratch/cvmfs\nCVMFS_SHARED_CACHE=no\nCVMFS_QUOTA_LIMIT=100\n",
+        ))
+        .unwrap();
+        assert_eq!(own.base(), Path::new("/scratch/cvmfs/atlas.cern.ch"));
+        assert_eq!(own.quota(), Some(100 * 1024 * 1024));
+        let unlimited = Cache::from_config(&config("CVMFS_QUOTA_LIMIT=-1\n")).unwrap();
+        assert_eq!(unlimited.base(), Path::new("/var/lib/cvmfs/shared"));
+        assert_eq!(unlimited.quota(), None);
+    }
+
+    #[test]
+    fn every_bad_cache_setting_is_listed() {
+        let Err(CacheError::Settings { problems }) = Cache::from_config(&config(
+            "CVMFS_CACHE_BASE=relative\nCVMFS_SHARED_CACHE=maybe\nCVMFS_QUOTA_LIMIT=lots\n",
+        )) else {
+            panic!("bad settings accepted");
+        };
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert!(problems[0].contains("CVMFS_CACHE_BASE"));
     }
 }

@@ -1,5 +1,5 @@
-//! The quota: the bytes the cache holds, kept in `usage` and changed only under an
-//! exclusive `flock` of `lock`, so several processes sharing one cache agree on it.
+//! The quota: the bytes the cache holds, kept in the file `lock` and changed only under
+//! an exclusive `flock` of it, so several processes sharing one cache agree on it.
 //! When a new object takes the usage over the quota, the least recently used objects
 //! (by the access time [`Cache::open_object`] refreshes) are evicted down to half the
 //! quota, as the client does; objects pinned by this process (catalogs in use) stay.
@@ -9,7 +9,6 @@
 //! between a rename and the count costs precision only until the next scan.
 
 use std::fs::File;
-use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -62,56 +61,79 @@ struct Found {
     used: SystemTime,
 }
 
-/// The exclusive lock of a cache, with its usage counter.
-struct Locked {
-    _lock: Flock<File>,
-    usage: File,
-    usage_path: PathBuf,
+/// The exclusive lock of a cache, with its usage counter: the lock file's first bytes,
+/// a decimal number padded to a fixed width, so it is read and written in place.
+struct Locked<'a> {
+    /// Empty while locked: the file is in `lock`, and goes back on drop.
+    guard: std::sync::MutexGuard<'a, Option<File>>,
+    lock: Option<Flock<File>>,
+    path: PathBuf,
 }
 
-impl Locked {
+/// The counter's width: every u64 fits.
+const USAGE_WIDTH: usize = 20;
+
+impl Locked<'_> {
+    fn file(&self) -> &File {
+        self.lock
+            .as_deref()
+            .expect("the lock file is held until the drop")
+    }
+
     fn read(&mut self) -> u64 {
-        let mut text = String::new();
-        let _ = self.usage.rewind();
-        let _ = self.usage.read_to_string(&mut text);
-        text.trim().parse().unwrap_or(0)
+        let mut text = [0u8; USAGE_WIDTH];
+        match std::os::unix::fs::FileExt::read_at(self.file(), &mut text, 0) {
+            Ok(n) => std::str::from_utf8(&text[..n])
+                .ok()
+                .and_then(|t| t.trim().parse().ok())
+                .unwrap_or(0),
+            Err(_) => 0,
+        }
     }
 
     fn write(&mut self, bytes: u64) -> Result<(), CacheError> {
-        let path = self.usage_path.clone();
-        self.usage.set_len(0).map_err(io_error(&path))?;
-        self.usage.rewind().map_err(io_error(&path))?;
-        writeln!(self.usage, "{bytes}").map_err(io_error(&path))
+        let text = format!("{bytes:>USAGE_WIDTH$}\n");
+        std::os::unix::fs::FileExt::write_all_at(self.file(), text.as_bytes(), 0)
+            .map_err(io_error(&self.path))
+    }
+}
+
+impl Drop for Locked<'_> {
+    fn drop(&mut self) {
+        if let Some(lock) = self.lock.take() {
+            // Unlocking a held flock does not fail; if it did, the descriptor closes
+            // with it and the next lock opens the file again.
+            if let Ok(file) = lock.unlock() {
+                *self.guard = Some(file);
+            }
+        }
     }
 }
 
 impl Cache {
-    fn lock(&self) -> Result<Locked, CacheError> {
-        private_dir(self.base())?;
+    fn lock(&self) -> Result<Locked<'_>, CacheError> {
         let path = self.base().join("lock");
-        let file = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(io_error(&path))?;
-        let lock =
-            Flock::lock(file, FlockArg::LockExclusive).map_err(|(_, errno)| CacheError::Io {
-                path: path.clone(),
-                source: errno.into(),
-            })?;
-        let usage_path = self.base().join("usage");
-        let usage = File::options()
-            .create(true)
-            .truncate(false)
-            .read(true)
-            .write(true)
-            .open(&usage_path)
-            .map_err(io_error(&usage_path))?;
+        let mut guard = self.inner.lock.lock().unwrap_or_else(|e| e.into_inner());
+        if guard.is_none() {
+            private_dir(self.base())?;
+            let file = File::options()
+                .create(true)
+                .truncate(false)
+                .read(true)
+                .write(true)
+                .open(&path)
+                .map_err(io_error(&path))?;
+            *guard = Some(file);
+        }
+        let file = guard.take().expect("opened above");
+        let lock = Flock::lock(file, FlockArg::LockExclusive).map_err(|(file, errno)| {
+            (*guard) = Some(file);
+            io_error(&path)(errno.into())
+        })?;
         Ok(Locked {
-            _lock: lock,
-            usage,
-            usage_path,
+            guard,
+            lock: Some(lock),
+            path,
         })
     }
 

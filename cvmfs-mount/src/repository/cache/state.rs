@@ -49,8 +49,8 @@ impl Cache {
         name: &str,
         bytes: &[u8],
     ) -> Result<(), CacheError> {
-        let mut transaction = self.begin()?;
-        std::io::Write::write_all(transaction.file(), bytes)
+        let transaction = self.begin()?;
+        std::io::Write::write_all(&mut transaction.file(), bytes)
             .map_err(io_error(transaction.file.path()))?;
         transaction
             .file()
