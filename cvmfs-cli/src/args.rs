@@ -62,6 +62,15 @@ pub enum Command {
     /// the command (or a shell) with every privilege dropped.
     #[command(after_help = ENTRYPOINT_EXAMPLES)]
     Entrypoint(EntrypointArgs),
+    /// The native backend's server for one repository (started by `mount`; prints
+    /// `READY pid=N` once mounted).
+    #[command(hide = true)]
+    NativeServer {
+        /// `--fqrn NAME --target DIR [--config-dir DIR] [--cache-dir DIR] [--server-url
+        /// URLS] [--http-proxy LIST] [--key FILE]...`
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<std::ffi::OsString>,
+    },
     /// Serve a directory read-only through FUSE as a repository (the snapshot backend's
     /// server; a stand-in, not the CVMFS client).
     #[command(after_help = SERVE_EXAMPLES)]
@@ -272,6 +281,20 @@ pub struct EngineArgs {
     pub allow_non_empty: bool,
     /// snapshot: each server waits this long before mounting (a slow mount, for testing
     /// what happens meanwhile; the snapshot backend is itself a test stand-in).
+    /// native: the cache directory (default: CVMFS_CACHE_BASE of the configuration, with
+    /// CVMFS_QUOTA_LIMIT).
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// native: servers instead of the configuration's (CVMFS_SERVER_URL syntax, `@fqrn@`
+    /// allowed; `file:///dir/@fqrn@` reads served trees from a directory).
+    #[arg(long, value_name = "URLS")]
+    pub server_url: Option<String>,
+    /// native: proxies instead of the configuration's (CVMFS_HTTP_PROXY syntax).
+    #[arg(long, value_name = "LIST")]
+    pub http_proxy: Option<String>,
+    /// native: a master public key instead of the configuration's (repeatable).
+    #[arg(long = "key", value_name = "FILE")]
+    pub keys: Vec<PathBuf>,
     #[arg(long, value_name = "MS", default_value_t = 0, hide = true)]
     pub snapshot_mount_delay_ms: u64,
     /// host-bind: accept sources served by the snapshot stand-in as client mounts (for

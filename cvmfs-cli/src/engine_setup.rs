@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use cvmfs_core::MountPlan;
 use cvmfs_core::config::ClientProfile;
-use cvmfs_mount::backend::{BackendSettings, HelperSettings, SnapshotSettings};
+use cvmfs_mount::backend::{BackendSettings, HelperSettings, NativeSettings, SnapshotSettings};
 use cvmfs_mount::{Engine, EngineOptions};
 
 use crate::args::EngineArgs;
@@ -16,6 +16,21 @@ pub fn snapshot_settings() -> SnapshotSettings {
     let program = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("cvmfs-cli"));
     let mut settings = SnapshotSettings::new(program);
     settings.prefix_args = vec!["serve".into()];
+    settings
+}
+
+/// The program to start native servers with: this executable's hidden `native-server`
+/// subcommand, configured from the command line (paths made absolute).
+pub fn native_settings(args: &EngineArgs) -> NativeSettings {
+    let program = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("cvmfs-cli"));
+    let absolute = |p: &PathBuf| std::path::absolute(p).unwrap_or_else(|_| p.clone());
+    let mut settings = NativeSettings::new(program);
+    settings.prefix_args = vec!["native-server".into()];
+    settings.config_dir = absolute(&args.config_dir);
+    settings.cache_dir = args.cache_dir.as_ref().map(absolute);
+    settings.server_url.clone_from(&args.server_url);
+    settings.http_proxy.clone_from(&args.http_proxy);
+    settings.keys = args.keys.iter().map(absolute).collect();
     settings
 }
 
@@ -40,6 +55,7 @@ pub fn engine(plan: &MountPlan, args: &EngineArgs) -> Engine {
             }
             snapshot
         },
+        native: native_settings(args),
         host_bind_accepts_stand_in: args.host_bind_accepts_stand_in,
     };
     let options = EngineOptions {

@@ -104,6 +104,19 @@ fn main() -> ExitCode {
         Command::Exec(args) => commands::exec::run(args, &mut out, &mut err),
         Command::Entrypoint(args) => commands::entrypoint::run(args),
         Command::Serve(args) => commands::serve::run(args, &mut out),
+        Command::NativeServer { args } => {
+            match cvmfs_mount::native::NativeArgs::parse(args.iter().cloned()) {
+                Ok(parsed) => {
+                    Ok(u8::try_from(cvmfs_mount::native::run_server(&parsed)).unwrap_or(1))
+                }
+                Err(message) => Err(error::CliError::InvalidInput {
+                    problems: vec![error::InputProblem::Option {
+                        option: "native-server",
+                        message,
+                    }],
+                }),
+            }
+        }
         Command::Env(args) => commands::env::run(args, &mut out),
         Command::Config(command) => commands::config::run(command, &mut out, &mut err),
         Command::Showconfig(args) => commands::config::show(args, &mut out, &mut err),

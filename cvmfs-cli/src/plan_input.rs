@@ -228,6 +228,11 @@ fn backend(
             unused(problems, "--shared-dir", args.shared_dir.is_some());
             Some(Backend::Cvmfs2Helper)
         }
+        BackendKind::Native => {
+            unused(problems, "--source", args.source.is_some());
+            unused(problems, "--shared-dir", args.shared_dir.is_some());
+            Some(Backend::Native)
+        }
         BackendKind::Snapshot => {
             unused(problems, "--shared-dir", args.shared_dir.is_some());
             Some(Backend::Snapshot {

@@ -227,6 +227,32 @@ pub enum MountError {
         /// Its message.
         message: String,
     },
+    /// The native server reported an error before it was ready.
+    #[error("the native client for {target} failed: {message}")]
+    NativeServer {
+        /// The mountpoint.
+        target: PathBuf,
+        /// Its message.
+        message: String,
+    },
+    /// The configuration of a repository does not let the native client mount it;
+    /// every problem is listed.
+    #[error("{fqrn}: cannot be mounted with this configuration: {}", problems.join("; "))]
+    NativeConfiguration {
+        /// The repository.
+        fqrn: String,
+        /// Each problem, naming the setting.
+        problems: Vec<String>,
+    },
+    /// The repository could not be opened (fetched and verified).
+    #[error("{fqrn}: {source}")]
+    NativeOpen {
+        /// The repository.
+        fqrn: String,
+        /// What failed.
+        #[source]
+        source: crate::repository::RepositoryError,
+    },
     /// The plan was made without the source directory its backend reads (it can be
     /// shown, checked and unmounted, not mounted).
     #[error(
@@ -410,7 +436,8 @@ impl MountError {
             Self::HelperCheckFailed { message, .. }
             | Self::ClientFailed { message, .. }
             | Self::HelperUnexpected { message, .. }
-            | Self::SnapshotServer { message, .. } => says_denied(message),
+            | Self::SnapshotServer { message, .. }
+            | Self::NativeServer { message, .. } => says_denied(message),
             Self::RepositoryDidNotAppear { state, .. } | Self::VerifyFailed { state, .. } => {
                 says_denied(state)
             }
@@ -445,6 +472,9 @@ impl MountError {
             Self::RepositoryDidNotAppear { .. } => "repository-did-not-appear",
             Self::VerifyFailed { .. } => "verify-failed",
             Self::SnapshotServer { .. } => "snapshot-server",
+            Self::NativeServer { .. } => "native-server",
+            Self::NativeConfiguration { .. } => "native-configuration",
+            Self::NativeOpen { .. } => "native-open",
             Self::SourceNotGiven { .. } => "source-not-given",
             Self::ServedByStandIn { .. } => "served-by-stand-in",
             Self::SnapshotSourceMissing { .. } => "snapshot-source-missing",

@@ -14,9 +14,12 @@
 //! - [`report`]: per-repository reports of an operation.
 //! - [`fuse`]: serving read-only trees through FUSE (trait, adapter, faults, sessions).
 //! - [`directory_server`]: a local directory served through [`fuse`] (the snapshot
-//! - [`repository`]: reading and verifying real CernVM-FS repositories.
 //!   backend's server, a stand-in for the client).
-//! - [`backend`]: `cvmfs2-helper`, `host-bind`, `automounter-slave` and `snapshot`.
+//! - [`repository`]: reading and verifying real CernVM-FS repositories.
+//! - [`native`]: our own client: a repository served through [`fuse`] from
+//!   [`repository`].
+//! - [`backend`]: `native`, `cvmfs2-helper`, `host-bind`, `automounter-slave` and
+//!   `snapshot`.
 //! - [`engine`]: [`Engine`] mounts, unmounts and repairs a plan, one report per entry.
 //! - [`isolated_probe`]: probing from a forked child, so a hung mount cannot keep the
 //!   caller from exiting.
@@ -39,6 +42,7 @@ pub mod host_facts;
 pub mod isolated_probe;
 pub mod mount_table;
 pub mod mountpoint;
+pub mod native;
 pub mod probe;
 pub mod report;
 pub mod repository;

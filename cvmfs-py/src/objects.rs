@@ -146,6 +146,7 @@ fn backend(
     let path = |value: &str| std::path::absolute(value).unwrap_or_else(|_| PathBuf::from(value));
     match kind {
         BackendKind::Cvmfs2Helper => Backend::Cvmfs2Helper,
+        BackendKind::Native => Backend::Native,
         BackendKind::Snapshot => Backend::Snapshot {
             source_dir: source.map(path),
         },

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use pyo3::prelude::*;
 
-use cvmfs_mount::backend::{BackendSettings, HelperSettings, SnapshotSettings};
+use cvmfs_mount::backend::{BackendSettings, HelperSettings, NativeSettings, SnapshotSettings};
 use cvmfs_mount::directory_server::{InProcessServer, ServerArgs, serve_in_process};
 use cvmfs_mount::{Engine, EngineOptions, EntryReport, Health, PlanReport};
 
@@ -112,6 +112,13 @@ fn snapshot_settings(py: Python<'_>) -> PyResult<SnapshotSettings> {
     Ok(settings)
 }
 
+fn native_settings(py: Python<'_>) -> PyResult<NativeSettings> {
+    let python: String = py.import("sys")?.getattr("executable")?.extract()?;
+    let mut settings = NativeSettings::new(python);
+    settings.prefix_args = vec![OsString::from("-m"), OsString::from("cvmfs_mount._native")];
+    Ok(settings)
+}
+
 fn engine(
     py: Python<'_>,
     plan: &MountPlan,
@@ -126,6 +133,7 @@ fn engine(
     let settings = BackendSettings {
         helper: helper_settings,
         snapshot: snapshot_settings(py)?,
+        native: native_settings(py)?,
         host_bind_accepts_stand_in: false,
     };
     let options = EngineOptions {
@@ -292,6 +300,15 @@ fn run_server(py: Python<'_>, args: Vec<String>) -> PyResult<i32> {
     Ok(py.detach(move || cvmfs_mount::directory_server::run_server(&parsed)))
 }
 
+/// Runs a detached native client server (`python -m cvmfs_mount._native ARGS`); returns
+/// the exit code.
+#[pyfunction]
+fn run_native_server(py: Python<'_>, args: Vec<String>) -> PyResult<i32> {
+    let parsed = cvmfs_mount::native::NativeArgs::parse(args.into_iter().map(OsString::from))
+        .map_err(crate::errors::InvalidInputError::new_err)?;
+    Ok(py.detach(move || cvmfs_mount::native::run_server(&parsed)))
+}
+
 /// Moves this process into a new user and mount namespace where it is root, so an
 /// unprivileged user can mount FUSE. Fails when the process already has threads.
 #[pyfunction]
@@ -322,6 +339,7 @@ pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
         wrap_pyfunction!(check, module)?,
         wrap_pyfunction!(serve, module)?,
         wrap_pyfunction!(run_server, module)?,
+        wrap_pyfunction!(run_native_server, module)?,
         wrap_pyfunction!(enter_user_namespace, module)?,
         wrap_pyfunction!(can_mount, module)?,
     ] {

@@ -72,7 +72,7 @@ pub fn rendered(args: &RunArgsArgs) -> Result<Rendered, CliError> {
         BackendKind::AutomounterSlave => {
             binds.push(("--shared-dir", args.shared_dir.clone(), true))
         }
-        BackendKind::Cvmfs2Helper | BackendKind::Snapshot => {}
+        BackendKind::Cvmfs2Helper | BackendKind::Native | BackendKind::Snapshot => {}
     }
     if args.automounter
         && let Some(parent) = args.shared_dir.parent()
@@ -182,7 +182,9 @@ pub fn rendered(args: &RunArgsArgs) -> Result<Rendered, CliError> {
         }
     } else {
         match args.backend {
-            BackendKind::Cvmfs2Helper | BackendKind::Snapshot => Provision::InContainer,
+            BackendKind::Cvmfs2Helper | BackendKind::Native | BackendKind::Snapshot => {
+                Provision::InContainer
+            }
             BackendKind::HostBind if args.per_repository => Provision::HostPerRepository {
                 host_root: args.source.clone(),
                 repositories: selection.repositories().to_vec(),

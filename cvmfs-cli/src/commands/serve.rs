@@ -119,7 +119,7 @@ pub fn run(args: &ServeArgs, out: &mut dyn Write) -> Result<u8, CliError> {
         ready_timeout: Duration::from_millis(10_000 + server.mount_delay_ms),
     };
     match LinuxOps.spawn_server(&spawn) {
-        Ok(ServerStart::Ready { pid }) => {
+        Ok(ServerStart::Ready { pid, .. }) => {
             let text = if args.json {
                 as_json(Some(pid), false)
             } else {

@@ -173,7 +173,8 @@ fn split_host_port(text: &str) -> Result<(String, Option<u16>), String> {
 }
 
 /// Parses and validates a server URL list (`http://` or `https://`, a host, any path;
-/// `@fqrn@` and `@org@` allowed). Returns the URLs in order.
+/// or `file://` and an absolute path, a served tree on this machine, as the client's
+/// libcurl reads it; `@fqrn@` and `@org@` allowed). Returns the URLs in order.
 pub fn parse_server_urls(value: &str) -> Result<Vec<String>, ProxyConfigError> {
     let mut problems = Vec::new();
     let mut urls = Vec::new();
@@ -186,12 +187,23 @@ pub fn parse_server_urls(value: &str) -> Result<Vec<String>, ProxyConfigError> {
         .enumerate()
         .filter(|_| !value.trim().is_empty())
     {
+        if let Some(path) = url.strip_prefix("file://") {
+            if path.starts_with('/') {
+                urls.push(url.to_owned());
+            } else {
+                problems.push(format!(
+                    "URL {} {url:?} is a file:// URL without an absolute path",
+                    i + 1
+                ));
+            }
+            continue;
+        }
         let rest = url
             .strip_prefix("http://")
             .or_else(|| url.strip_prefix("https://"));
         let Some(rest) = rest else {
             problems.push(format!(
-                "URL {} {url:?} does not start with http:// or https://",
+                "URL {} {url:?} does not start with http://, https:// or file://",
                 i + 1
             ));
             continue;

@@ -30,6 +30,9 @@ pub enum Backend {
         /// The shared directory, e.g. `/shared-mounts/cvmfs`.
         shared_dir: PathBuf,
     },
+    /// Our own read-only client: a FUSE server per repository that fetches, verifies and
+    /// caches the repository as the client's configuration (or built-in defaults) says.
+    Native,
     /// The embedded FUSE server that serves `<source_dir>/<fqrn>` read-only.
     Snapshot {
         /// The directory that holds one subdirectory per repository; `None` for a plan
@@ -48,6 +51,8 @@ pub const AUTOMOUNTER_SHARED_DIRS: [&str; 2] = ["/shared-mounts/cvmfs", "/cvmfsm
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum BackendKind {
+    /// [`Backend::Native`].
+    Native,
     /// [`Backend::Snapshot`].
     Snapshot,
     /// [`Backend::Cvmfs2Helper`].
@@ -61,7 +66,8 @@ pub enum BackendKind {
 
 impl BackendKind {
     /// Every backend, in the order help texts list them.
-    pub const ALL: [Self; 4] = [
+    pub const ALL: [Self; 5] = [
+        Self::Native,
         Self::Snapshot,
         Self::Cvmfs2Helper,
         Self::HostBind,
@@ -69,16 +75,18 @@ impl BackendKind {
     ];
 
     /// Every backend's name, in the order of [`BackendKind::ALL`].
-    pub const NAMES: [&'static str; 4] = [
+    pub const NAMES: [&'static str; 5] = [
         Self::ALL[0].name(),
         Self::ALL[1].name(),
         Self::ALL[2].name(),
         Self::ALL[3].name(),
+        Self::ALL[4].name(),
     ];
 
     /// The name as the command line, the plan document and the bindings spell it.
     pub const fn name(self) -> &'static str {
         match self {
+            Self::Native => "native",
             Self::Snapshot => "snapshot",
             Self::Cvmfs2Helper => "cvmfs2-helper",
             Self::HostBind => "host-bind",
@@ -124,6 +132,7 @@ impl Backend {
     pub fn kind(&self) -> BackendKind {
         match self {
             Self::Cvmfs2Helper => BackendKind::Cvmfs2Helper,
+            Self::Native => BackendKind::Native,
             Self::HostBind { .. } => BackendKind::HostBind,
             Self::AutomounterSlave { .. } => BackendKind::AutomounterSlave,
             Self::Snapshot { .. } => BackendKind::Snapshot,
@@ -143,7 +152,7 @@ impl Backend {
     /// The source path the backend reads from, if it has one.
     pub fn source_path(&self) -> Option<&Path> {
         match self {
-            Self::Cvmfs2Helper => None,
+            Self::Cvmfs2Helper | Self::Native => None,
             Self::HostBind { source_root, .. } => source_root.as_deref(),
             Self::AutomounterSlave { shared_dir } => Some(shared_dir),
             Self::Snapshot { source_dir } => source_dir.as_deref(),

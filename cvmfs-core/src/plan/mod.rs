@@ -140,7 +140,7 @@ impl MountPlan {
             Backend::HostBind { .. } => options
                 .whole_root
                 .unwrap_or(selection.kind() == SelectionKind::All),
-            Backend::Cvmfs2Helper | Backend::Snapshot { .. } => false,
+            Backend::Cvmfs2Helper | Backend::Native | Backend::Snapshot { .. } => false,
         };
         let mut entries = Vec::new();
         if whole_root {
@@ -171,7 +171,10 @@ impl MountPlan {
         // Client and snapshot mounts are read-only whatever the option: the document
         // says so, as the table does.
         let read_only = options.read_only
-            || matches!(backend, Backend::Cvmfs2Helper | Backend::Snapshot { .. });
+            || matches!(
+                backend,
+                Backend::Cvmfs2Helper | Backend::Native | Backend::Snapshot { .. }
+            );
         let plan = Self {
             root: options.root.clone(),
             backend,
@@ -387,6 +390,7 @@ fn repository_entry(
         .unwrap_or_else(|| options.root.join(fqrn.as_str()));
     let (source, is_bind) = match backend {
         Backend::Cvmfs2Helper => (MountSource::Cvmfs2Helper { fqrn: fqrn.clone() }, false),
+        Backend::Native => (MountSource::Native { fqrn: fqrn.clone() }, false),
         Backend::Snapshot { source_dir } => (
             MountSource::Snapshot {
                 fqrn: fqrn.clone(),

@@ -73,8 +73,9 @@ impl MountPlan {
             self.root().display(),
             self.entries().len(),
             match self.backend() {
-                crate::Backend::Cvmfs2Helper | crate::Backend::Snapshot { .. } =>
-                    "mounts are read-only",
+                crate::Backend::Cvmfs2Helper
+                | crate::Backend::Native
+                | crate::Backend::Snapshot { .. } => "mounts are read-only",
                 _ if self.read_only() => "binds read-only",
                 _ => "binds read-write",
             }

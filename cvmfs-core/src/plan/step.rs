@@ -18,6 +18,11 @@ pub enum MountSource {
         /// The repository.
         fqrn: Fqrn,
     },
+    /// Our own client's FUSE server serves the repository.
+    Native {
+        /// The repository.
+        fqrn: Fqrn,
+    },
     /// The snapshot FUSE server serves `directory` as the repository.
     Snapshot {
         /// The repository it pretends to be.
@@ -118,6 +123,7 @@ impl Step {
             Self::CreateMountpoint { .. } | Self::RemountReadOnly { .. } => String::new(),
             Self::Mount { source, .. } => match source {
                 MountSource::Cvmfs2Helper { fqrn } => format!("mount -t cvmfs {fqrn}"),
+                MountSource::Native { fqrn } => format!("native client for {fqrn}"),
                 MountSource::Snapshot { directory, .. } => {
                     format!("snapshot of {}", shown_source(directory.as_deref()))
                 }

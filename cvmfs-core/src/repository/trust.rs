@@ -57,6 +57,15 @@ impl TrustAnchors {
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()
     }
+
+    /// The keys in PEM, one after the other (the client's `user.pubkeys`).
+    pub fn to_pem(&self) -> String {
+        use rsa::pkcs8::{EncodePublicKey, LineEnding};
+        self.keys
+            .iter()
+            .filter_map(|key| key.to_public_key_pem(LineEnding::LF).ok())
+            .collect()
+    }
 }
 
 /// A revision blacklist and certificate blacklist (`CVMFS_BLACKLIST`).

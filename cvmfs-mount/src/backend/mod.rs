@@ -1,9 +1,10 @@
-//! The four ways repositories are provided. Each backend states what it needs
+//! The five ways repositories are provided. Each backend states what it needs
 //! (preflight), performs the plan's mount step for one entry, and unmounts it.
 
 mod automounter;
 mod helper;
 mod host_bind;
+mod native;
 mod snapshot;
 
 use std::path::Path;
@@ -18,6 +19,7 @@ use cvmfs_core::{BackendKind, MountPlan};
 pub use automounter::{AutomounterBackend, default_shared_dir};
 pub use helper::{HelperBackend, HelperSettings, parse_relayed_code};
 pub use host_bind::HostBindBackend;
+pub use native::{NativeBackend, NativeSettings};
 pub use snapshot::{SnapshotBackend, SnapshotSettings};
 
 use crate::error::MountError;
@@ -135,6 +137,8 @@ pub struct BackendSettings {
     pub helper: HelperSettings,
     /// For `snapshot`.
     pub snapshot: SnapshotSettings,
+    /// For `native`.
+    pub native: NativeSettings,
     /// For `host-bind`: accept sources served by the snapshot stand-in as client mounts
     /// (tests that bind stand-in mounts; never a user's default).
     pub host_bind_accepts_stand_in: bool,
@@ -155,6 +159,9 @@ pub fn backend_for(
             accepts_stand_in: settings.host_bind_accepts_stand_in,
         }),
         cvmfs_core::Backend::AutomounterSlave { .. } => Arc::new(AutomounterBackend),
+        cvmfs_core::Backend::Native => Arc::new(NativeBackend {
+            settings: settings.native.clone(),
+        }),
         cvmfs_core::Backend::Snapshot { .. } => Arc::new(SnapshotBackend {
             settings: settings.snapshot.clone(),
         }),

@@ -124,7 +124,7 @@ impl MountBackend for SnapshotBackend {
                 source,
             })?;
         match started {
-            ServerStart::Ready { pid } => Ok(vec![Note::Info(format!(
+            ServerStart::Ready { pid, .. } => Ok(vec![Note::Info(format!(
                 "snapshot server pid {pid} serves {}",
                 directory.display()
             ))]),

@@ -180,6 +180,9 @@ impl ReadOnlyTree for LocalTree {
             last_io_error: 0,
             catalogs: 1,
             received_kib: 0,
+            downloads: 0,
+            hit_rate_milli: 100_000,
+            timeout_secs: 5,
         }
     }
 }

@@ -49,6 +49,7 @@ fn prepare(args: &ServerArgs) -> Result<(LocalTree, Arc<Faults>, ServeOptions), 
         target: args.target.clone(),
         mount_delay: Duration::from_millis(args.mount_delay_ms),
         lifetimes: CacheLifetimes::default(),
+        ready_note: String::new(),
     };
     Ok((tree, faults, options))
 }

@@ -72,6 +72,17 @@ impl<T: ReadOnlyTree> FuseAdapter<T> {
             .ok_or(Errno::EBADF)
     }
 
+    /// The entry and attribute lifetimes now (a tree may shorten them).
+    fn lifetimes_now(&self) -> CacheLifetimes {
+        match self.tree.lifetimes() {
+            Some(limit) => CacheLifetimes {
+                entry: self.lifetimes.entry.min(limit),
+                attr: self.lifetimes.attr.min(limit),
+            },
+            None => self.lifetimes,
+        }
+    }
+
     fn xattr_value(&self, ino: u64, name: &OsStr) -> Result<Option<Vec<u8>>, nix::errno::Errno> {
         if let Some(value) = self.tree.getxattr(ino, name)? {
             return Ok(Some(value));
@@ -96,9 +107,9 @@ fn file_type(kind: FileKind) -> FileType {
     }
 }
 
-/// The FUSE attributes for `attributes`: read-only (no write bits, whatever the tree
-/// says), 512-byte blocks, 4 KiB I/O size.
-pub fn file_attr(attributes: &Attributes) -> FileAttr {
+/// The FUSE attributes for `attributes`: 512-byte blocks, 4 KiB I/O size; without write
+/// bits unless `stored_modes` (the mount is read-only either way).
+pub fn file_attr(attributes: &Attributes, stored_modes: bool) -> FileAttr {
     FileAttr {
         ino: INodeNo(attributes.ino),
         size: attributes.size,
@@ -108,7 +119,11 @@ pub fn file_attr(attributes: &Attributes) -> FileAttr {
         ctime: attributes.ctime,
         crtime: UNIX_EPOCH,
         kind: file_type(attributes.kind),
-        perm: attributes.perm & 0o7555,
+        perm: if stored_modes {
+            attributes.perm & 0o7777
+        } else {
+            attributes.perm & 0o7555
+        },
         nlink: attributes.nlink,
         uid: attributes.uid,
         gid: attributes.gid,
@@ -142,8 +157,8 @@ impl<T: ReadOnlyTree> Filesystem for FuseAdapter<T> {
             .and_then(|()| self.tree.lookup(parent.0, name))
         {
             Ok(attributes) => reply.entry(
-                &self.lifetimes.entry,
-                &file_attr(&attributes),
+                &self.lifetimes_now().entry,
+                &file_attr(&attributes, self.tree.shows_stored_modes()),
                 Generation(0),
             ),
             Err(e) => reply.error(errno(e)),
@@ -156,7 +171,10 @@ impl<T: ReadOnlyTree> Filesystem for FuseAdapter<T> {
 
     fn getattr(&self, _req: &Request, ino: INodeNo, _fh: Option<FileHandle>, reply: ReplyAttr) {
         match self.tree.gate().and_then(|()| self.tree.getattr(ino.0)) {
-            Ok(attributes) => reply.attr(&self.lifetimes.attr, &file_attr(&attributes)),
+            Ok(attributes) => reply.attr(
+                &self.lifetimes_now().attr,
+                &file_attr(&attributes, self.tree.shows_stored_modes()),
+            ),
             Err(e) => reply.error(errno(e)),
         }
     }
@@ -176,7 +194,12 @@ impl<T: ReadOnlyTree> Filesystem for FuseAdapter<T> {
             Ok(handle) => {
                 let fh = self.next_handle.fetch_add(1, Ordering::Relaxed);
                 self.files().insert(fh, (ino.0, handle));
-                reply.opened(FileHandle(fh), FopenFlags::empty());
+                let flags = if self.tree.keep_page_cache() {
+                    FopenFlags::FOPEN_KEEP_CACHE
+                } else {
+                    FopenFlags::empty()
+                };
+                reply.opened(FileHandle(fh), flags);
             }
             Err(e) => reply.error(errno(e)),
         }
@@ -268,7 +291,13 @@ impl<T: ReadOnlyTree> Filesystem for FuseAdapter<T> {
 
     fn statfs(&self, _req: &Request, _ino: INodeNo, reply: ReplyStatfs) {
         match self.tree.gate() {
-            Ok(()) => reply.statfs(0, 0, 0, 0, 0, 4096, 255, 4096),
+            Ok(()) => {
+                // The cache's quota and use, as the client reports them.
+                let (blocks, free) = self.tree.capacity().map_or((0, 0), |(total, used)| {
+                    (total / 4096, total.saturating_sub(used) / 4096)
+                });
+                reply.statfs(blocks, free, free, 0, 0, 4096, 255, 4096);
+            }
             Err(e) => reply.error(errno(e)),
         }
     }

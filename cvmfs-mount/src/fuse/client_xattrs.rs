@@ -6,7 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crate::fuse::tree::RepositoryStatus;
 
 /// The attribute names, in the order `listxattr` gives them.
-pub const NAMES: [&str; 20] = [
+pub const NAMES: [&str; 21] = [
     "user.fqrn",
     "user.revision",
     "user.root_hash",
@@ -23,6 +23,7 @@ pub const NAMES: [&str; 20] = [
     "user.usedfd",
     "user.maxfd",
     "user.nclg",
+    "user.ndownload",
     "user.hitrate",
     "user.rx",
     "user.speed",
@@ -48,13 +49,18 @@ pub fn value(name: &str, status: &RepositoryStatus, started: SystemTime) -> Opti
         "user.host" => status.host.clone(),
         "user.host_list" => status.host_list.clone(),
         "user.proxy" => status.proxy.clone(),
-        "user.timeout" => "5".to_owned(),
+        "user.timeout" => status.timeout_secs.to_string(),
         "user.nioerr" => status.io_errors.to_string(),
         "user.timestamp_last_ioerr" => status.last_io_error.to_string(),
         "user.usedfd" => "0".to_owned(),
         "user.maxfd" => "131072".to_owned(),
         "user.nclg" => status.catalogs.to_string(),
-        "user.hitrate" => "100.000".to_owned(),
+        "user.ndownload" => status.downloads.to_string(),
+        "user.hitrate" => format!(
+            "{}.{:03}",
+            status.hit_rate_milli / 1000,
+            status.hit_rate_milli % 1000
+        ),
         "user.rx" => status.received_kib.to_string(),
         "user.speed" => "0".to_owned(),
         "user.logbuffer" => String::new(),
@@ -91,6 +97,9 @@ mod tests {
             last_io_error: 0,
             catalogs: 1,
             received_kib: 0,
+            downloads: 0,
+            hit_rate_milli: 100_000,
+            timeout_secs: 5,
         };
         for name in NAMES {
             assert!(value(name, &status, SystemTime::now()).is_some(), "{name}");

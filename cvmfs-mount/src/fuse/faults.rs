@@ -134,6 +134,22 @@ impl<T: ReadOnlyTree> ReadOnlyTree for FaultyTree<T> {
         self.inner.forget(ino, nlookup);
     }
 
+    fn keep_page_cache(&self) -> bool {
+        self.inner.keep_page_cache()
+    }
+
+    fn shows_stored_modes(&self) -> bool {
+        self.inner.shows_stored_modes()
+    }
+
+    fn capacity(&self) -> Option<(u64, u64)> {
+        self.inner.capacity()
+    }
+
+    fn lifetimes(&self) -> Option<std::time::Duration> {
+        self.inner.lifetimes()
+    }
+
     fn status(&self) -> RepositoryStatus {
         let mut status = self.inner.status();
         status.io_errors += self.faults.io_error_count.load(Ordering::Relaxed);

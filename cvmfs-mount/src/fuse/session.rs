@@ -43,6 +43,8 @@ pub struct ServeOptions {
     pub mount_delay: Duration,
     /// Kernel cache lifetimes.
     pub lifetimes: CacheLifetimes,
+    /// Said after `READY pid=N` (what is served, whether offline).
+    pub ready_note: String,
 }
 
 fn config() -> Config {
@@ -185,7 +187,7 @@ pub fn run_detached<T: ReadOnlyTree>(tree: T, faults: Arc<Faults>, options: &Ser
             }
         }
     });
-    announce(&format!("READY pid={}", std::process::id()));
+    announce(format!("READY pid={} {}", std::process::id(), options.ready_note).trim_end());
     match session.run() {
         Ok(()) => 0,
         Err(_) => 1,

@@ -92,6 +92,13 @@ pub struct RepositoryStatus {
     pub catalogs: u64,
     /// Bytes downloaded (`user.rx`, in KiB as the client shows it).
     pub received_kib: u64,
+    /// Objects downloaded (`user.ndownload`).
+    pub downloads: u64,
+    /// Share of object requests the cache answered, in thousandths of a percent
+    /// (`user.hitrate` shows it with three decimals).
+    pub hit_rate_milli: u64,
+    /// The network timeout in seconds (`user.timeout`).
+    pub timeout_secs: u64,
 }
 
 /// A read-only tree served through FUSE. Every method may be called from several
@@ -130,5 +137,25 @@ pub trait ReadOnlyTree: Send + Sync + 'static {
     /// A check before answering any request (faults use it: latency, a hang).
     fn gate(&self) -> Result<(), Errno> {
         Ok(())
+    }
+    /// Whether a file's content never changes under its inode, so the kernel may keep
+    /// its page cache across opens (`FOPEN_KEEP_CACHE`).
+    fn keep_page_cache(&self) -> bool {
+        false
+    }
+    /// Whether modes are shown as stored, write bits included (the client does; the
+    /// mount is read-only either way). By default write bits are removed.
+    fn shows_stored_modes(&self) -> bool {
+        false
+    }
+    /// The space behind the tree for `statfs`: (total bytes, used bytes), `None` for
+    /// nothing to report.
+    fn capacity(&self) -> Option<(u64, u64)> {
+        None
+    }
+    /// How long the kernel may keep names and attributes now (`None`: the session's
+    /// default). A tree whose content changes on refresh shortens it.
+    fn lifetimes(&self) -> Option<std::time::Duration> {
+        None
     }
 }

@@ -81,6 +81,9 @@ pub struct Entry {
     pub inode: u64,
     /// The symlink target, expanded.
     pub target: Option<String>,
+    /// A symlink's target as stored, before variable expansion (`user.rawlink`).
+    #[serde(skip)]
+    pub raw_target: Option<String>,
     /// Regular files: where the content is.
     pub content: Option<Content>,
     /// Extended attributes stored in the repository.

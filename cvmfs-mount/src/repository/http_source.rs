@@ -668,6 +668,15 @@ impl ObjectSource for HttpSource {
         format!("{host} via {proxy}")
     }
 
+    fn host_list(&self) -> String {
+        let start = self.position().host;
+        let hosts = &self.settings.servers;
+        (0..hosts.len())
+            .map(|i| hosts[(start + i) % hosts.len()].as_str())
+            .collect::<Vec<_>>()
+            .join(";")
+    }
+
     fn current(&self) -> (String, String) {
         let position = self.position();
         let host = self

@@ -857,6 +857,7 @@ impl Repository {
             nlink: links.linkcount.max(1),
             inode,
             target,
+            raw_target: (kind == EntryKind::Symlink).then(|| row.symlink.clone()),
             content,
             xattrs,
             hidden: flags.has(EntryFlags::HIDDEN),
@@ -912,6 +913,72 @@ impl Repository {
             read_at(&object, from - chunk.offset, &mut out[slot])?;
         }
         Ok(out)
+    }
+
+    /// A whole-file object, open from the cache (fetched and verified first when
+    /// missing): what a mount opens a file with. `None` for a chunked file (its chunks
+    /// are read as needed) and for what is not a regular file.
+    pub fn open_content(
+        &self,
+        entry: &Entry,
+    ) -> Result<Option<super::cache::CachedObject>, RepositoryError> {
+        match &entry.content {
+            Some(Content {
+                hash: Some(hash),
+                compression,
+                ..
+            }) => self
+                .content_object(entry, *compression, hash, None)
+                .map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    /// The hashes of a chunked file's chunks, in order (`user.chunk_list`).
+    pub fn chunk_hashes(
+        &self,
+        entry: &Entry,
+    ) -> Result<Vec<(u64, u64, ContentHash)>, RepositoryError> {
+        Ok(self
+            .chunk_list(entry)?
+            .into_iter()
+            .map(|(chunk, hash)| (chunk.offset, chunk.size, hash))
+            .collect())
+    }
+
+    /// The master keys it was verified with (`user.pubkeys`).
+    pub fn anchors(&self) -> &TrustAnchors {
+        &self.verifier.anchors
+    }
+
+    /// How many catalogs are loaded (`user.nclg`).
+    pub fn loaded_catalogs(&self) -> usize {
+        self.catalogs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .len()
+    }
+
+    /// The highest inode given out so far: a newer revision's start.
+    pub fn inode_gauge(&self) -> u64 {
+        *self.gauge.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The repository's meta information (the manifest's `M`, JSON), verified.
+    pub fn meta_info(&self) -> Result<Option<Vec<u8>>, RepositoryError> {
+        let Some(hash) = self.trusted.manifest.meta_info else {
+            return Ok(None);
+        };
+        let object = self.fetcher.object(
+            &hash,
+            ObjectSuffix::MetaInfo,
+            Compression::Zlib,
+            ExpectedSize::AtMost(MAX_SIGNED_FILE),
+            &|| format!("meta information {hash}"),
+        )?;
+        let mut bytes = vec![0u8; usize::try_from(object.size).unwrap_or(0)];
+        read_at(&object, 0, &mut bytes)?;
+        Ok(Some(bytes))
     }
 
     /// The cache object holding a file's content or one of its chunks.

@@ -92,6 +92,11 @@ pub trait ObjectSource: Send + Sync {
     fn current(&self) -> (String, String) {
         (self.describe(), "DIRECT".to_owned())
     }
+
+    /// Every server, `;`-separated from the current one (`user.host_list`).
+    fn host_list(&self) -> String {
+        self.current().0
+    }
 }
 
 /// A served tree in a directory (what a stratum-1 serves for one repository).

@@ -825,6 +825,9 @@ impl MountOps for FakeOps {
         if let (Some(fqrn), Some(target)) = (value("--fqrn"), value("--target")) {
             self.add_client_mount(&target, response.answers_as.as_deref().unwrap_or(&fqrn));
         }
-        Ok(ServerStart::Ready { pid: 4242 })
+        Ok(ServerStart::Ready {
+            pid: 4242,
+            note: String::new(),
+        })
     }
 }

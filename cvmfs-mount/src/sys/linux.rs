@@ -212,17 +212,15 @@ impl MountOps for LinuxOps {
         };
         let line = line.trim_end();
         if let Some(rest) = line.strip_prefix("READY pid=") {
-            let pid = rest
-                .split_whitespace()
-                .next()
-                .and_then(|p| p.parse().ok())
-                .unwrap_or(child.id());
+            let (pid, note) = rest.split_once(' ').unwrap_or((rest, ""));
+            let pid = pid.parse().unwrap_or(child.id());
+            let note = note.trim().to_owned();
             // Reap the server whenever it ends, so it never lingers as a zombie.
             thread::spawn(move || {
                 let _ = child.wait();
                 children::release(pid);
             });
-            return Ok(ServerStart::Ready { pid });
+            return Ok(ServerStart::Ready { pid, note });
         }
         let _ = child.wait();
         children::release(pid);

@@ -58,10 +58,12 @@ pub struct ServerSpawn {
 /// What a started server reported.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ServerStart {
-    /// It printed `READY pid=<pid>`.
+    /// It printed `READY pid=<pid> [note]`.
     Ready {
         /// Its process id.
         pid: u32,
+        /// What it said after its pid (what it serves), possibly empty.
+        note: String,
     },
     /// It printed `ERROR <message>` or exited before becoming ready.
     Failed {

@@ -33,7 +33,7 @@ fn serve(source: &std::path::Path, target: &std::path::Path, fqrn: &str) -> u32 
         ready_timeout: Duration::from_secs(10),
     };
     match LinuxOps.spawn_server(&spawn).unwrap() {
-        ServerStart::Ready { pid } => pid,
+        ServerStart::Ready { pid, .. } => pid,
         other => panic!("server did not start: {other:?}"),
     }
 }

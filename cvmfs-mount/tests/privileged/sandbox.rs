@@ -8,13 +8,15 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use cvmfs_core::{Backend, Catalog, MountPlan, MountTable, PlanOptions, Selection};
-use cvmfs_mount::backend::{BackendSettings, HelperSettings, SnapshotSettings};
+use cvmfs_mount::backend::{BackendSettings, HelperSettings, NativeSettings, SnapshotSettings};
 use cvmfs_mount::{Engine, EngineOptions};
 use nix::mount::{MntFlags, MsFlags};
 use tempfile::TempDir;
 
 /// The snapshot server built with these tests.
 pub const SERVER: &str = env!("CARGO_BIN_EXE_cvmfs-snapshot-server");
+/// Our own client's server.
+pub const NATIVE: &str = env!("CARGO_BIN_EXE_cvmfs-native-server");
 /// The test mount helper built with these tests.
 pub const HELPER: &str = env!("CARGO_BIN_EXE_cvmfs-test-mount-helper");
 
@@ -163,6 +165,11 @@ pub fn settings_for(dir: &Path, helper: Option<&Path>) -> BackendSettings {
             write_default_local: None,
         },
         snapshot: SnapshotSettings::new(SERVER),
+        native: {
+            let mut native = NativeSettings::new(NATIVE);
+            native.config_dir = dir.join("etc-cvmfs");
+            native
+        },
         host_bind_accepts_stand_in: false,
     }
 }

@@ -111,6 +111,16 @@ impl Drop for Locked<'_> {
 }
 
 impl Cache {
+    /// The bytes the cache holds, as last counted (no lock taken: for `statfs`).
+    pub fn usage(&self) -> u64 {
+        let mut text = [0u8; USAGE_WIDTH];
+        std::fs::File::open(self.base().join("lock"))
+            .and_then(|file| std::os::unix::fs::FileExt::read_at(&file, &mut text, 0))
+            .ok()
+            .and_then(|n| std::str::from_utf8(&text[..n]).ok()?.trim().parse().ok())
+            .unwrap_or(0)
+    }
+
     fn lock(&self) -> Result<Locked<'_>, CacheError> {
         let path = self.base().join("lock");
         let mut guard = self.inner.lock.lock().unwrap_or_else(|e| e.into_inner());
