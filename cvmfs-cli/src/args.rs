@@ -514,6 +514,10 @@ pub struct PublishArgs {
     /// Days until the whitelist expires.
     #[arg(long, value_name = "DAYS", default_value_t = 30)]
     pub whitelist_days: u64,
+    /// How long clients keep a revision before checking for a newer one (the root
+    /// catalog's `TTL`).
+    #[arg(long, value_name = "SECONDS", default_value_t = 240)]
+    pub ttl: u64,
     /// A named tag for this revision.
     #[arg(long, value_name = "NAME")]
     pub tag: Option<String>,

@@ -490,7 +490,10 @@ fn tcsh_completions_are_accepted_by_tcsh() {
     let output = cli().args(["completions", "tcsh"]).output().unwrap();
     assert!(output.status.success());
     let script = String::from_utf8(output.stdout).unwrap();
-    assert!(script.contains("'n/--backend/(native snapshot cvmfs2-helper host-bind automounter-slave)/'"));
+    assert!(
+        script
+            .contains("'n/--backend/(native snapshot cvmfs2-helper host-bind automounter-slave)/'")
+    );
     assert!(
         !script.contains("stand-in"),
         "hidden options stay hidden: {script}"

@@ -369,7 +369,7 @@ pub fn publish(args: &crate::args::PublishArgs, out: &mut dyn Write) -> Result<u
         now_unix: std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs()),
-        ttl: 240,
+        ttl: args.ttl,
     };
     let published = publish(&args.dir, &args.out, &options).map_err(|e| CliError::Publish {
         message: e.to_string(),

@@ -183,6 +183,7 @@ impl ReadOnlyTree for LocalTree {
             downloads: 0,
             hit_rate_milli: 100_000,
             timeout_secs: 5,
+            log_buffer: String::new(),
         }
     }
 }

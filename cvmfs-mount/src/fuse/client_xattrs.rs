@@ -63,7 +63,7 @@ pub fn value(name: &str, status: &RepositoryStatus, started: SystemTime) -> Opti
         ),
         "user.rx" => status.received_kib.to_string(),
         "user.speed" => "0".to_owned(),
-        "user.logbuffer" => String::new(),
+        "user.logbuffer" => status.log_buffer.clone(),
         _ => return None,
     })
 }
@@ -100,6 +100,7 @@ mod tests {
             downloads: 0,
             hit_rate_milli: 100_000,
             timeout_secs: 5,
+            log_buffer: String::new(),
         };
         for name in NAMES {
             assert!(value(name, &status, SystemTime::now()).is_some(), "{name}");

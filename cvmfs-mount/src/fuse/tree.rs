@@ -99,6 +99,8 @@ pub struct RepositoryStatus {
     pub hit_rate_milli: u64,
     /// The network timeout in seconds (`user.timeout`).
     pub timeout_secs: u64,
+    /// Recent problems worth a look (`user.logbuffer`).
+    pub log_buffer: String,
 }
 
 /// A read-only tree served through FUSE. Every method may be called from several

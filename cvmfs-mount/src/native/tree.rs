@@ -146,11 +146,7 @@ impl RepositoryTree {
         Attributes {
             ino: Self::ino(entry),
             kind: kind(entry.kind),
-            size: if entry.kind == EntryKind::Dir {
-                4096
-            } else {
-                entry.size
-            },
+            size: entry.size,
             perm: u16::try_from(entry.mode & 0o7777).unwrap_or(0o555),
             nlink: entry.nlink,
             uid,
@@ -372,6 +368,11 @@ impl ReadOnlyTree for RepositoryTree {
                 .checked_div(requests)
                 .unwrap_or(100_000),
             timeout_secs: self.timeout_secs,
+            log_buffer: self
+                .live
+                .last_error()
+                .map(|e| format!("checking for a new revision failed: {e}\n"))
+                .unwrap_or_default(),
         }
     }
 

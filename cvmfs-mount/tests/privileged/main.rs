@@ -11,6 +11,7 @@
 mod entrypoint;
 mod helper_backend;
 mod mounts;
+mod native;
 mod repair;
 mod sandbox;
 
@@ -136,6 +137,30 @@ fn main() {
         (
             "helper_program_messages_and_exit_codes",
             helper_backend::program_messages_and_exit_codes,
+        ),
+        (
+            "native_mount_shows_the_fixture_as_the_client_did",
+            native::native_mount_shows_the_fixture_as_the_client_did,
+        ),
+        (
+            "native_killed_and_hung_servers_are_repaired",
+            native::native_killed_and_hung_servers_are_repaired,
+        ),
+        (
+            "native_new_revision_appears_without_remount_and_open_files_keep_theirs",
+            native::native_new_revision_appears_without_remount_and_open_files_keep_theirs,
+        ),
+        (
+            "native_outage_cached_files_read_uncached_fail_then_recover_and_offline_mount",
+            native::native_outage_cached_files_read_uncached_fail_then_recover_and_offline_mount,
+        ),
+        (
+            "native_corrupted_object_is_eio_for_that_file_only",
+            native::native_corrupted_object_is_eio_for_that_file_only,
+        ),
+        (
+            "native_two_repositories_share_a_cache_that_fills_up",
+            native::native_two_repositories_share_a_cache_that_fills_up,
         ),
     ];
     let blocked = if args.list { None } else { isolate().err() };
