@@ -140,21 +140,22 @@ fn config_render_writes_the_anchor_values_for_the_selection() {
 }
 
 #[test]
-fn doctor_ranks_all_four_backends() {
+fn doctor_ranks_all_five_backends() {
     let output = cli()
         .args(["doctor", "--json", "--root", "/nonexistent-cvmfs-root"])
         .output()
         .unwrap();
     let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let ranked = value["recommendations"].as_array().unwrap();
-    assert_eq!(ranked.len(), 4);
+    assert_eq!(ranked.len(), 5);
     assert!(
         ranked
             .iter()
             .all(|r| !r["reason"].as_str().unwrap().is_empty())
     );
     // The expectation comes from the host itself, not from the output under test: with
-    // a usable /dev/fuse and root, the snapshot backend works and doctor exits 0.
+    // a usable /dev/fuse and root, our own client (and the snapshot backend) works and
+    // doctor exits 0.
     let fuse_usable = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
@@ -163,11 +164,13 @@ fn doctor_ranks_all_four_backends() {
     let root = nix::unistd::geteuid().is_root();
     let snapshot = ranked.iter().find(|r| r["backend"] == "snapshot").unwrap();
     assert_eq!(snapshot["works"], fuse_usable && root, "{snapshot}");
+    let native = ranked.iter().find(|r| r["backend"] == "native").unwrap();
+    assert_eq!(native["works"], fuse_usable && root, "{native}");
     if fuse_usable && root {
         assert_eq!(output.status.code(), Some(0));
         assert_eq!(
-            ranked[0]["backend"], "snapshot",
-            "nothing else works without /cvmfs"
+            ranked[0]["backend"], "native",
+            "our own client first without /cvmfs"
         );
     }
     cli()

@@ -181,7 +181,7 @@ impl HostReport {
     }
 }
 
-/// Ranks the four backends for this host: those that will work first, each with the
+/// Ranks the five backends for this host: those that will work first, each with the
 /// reason; the others with what they lack.
 pub fn recommend(host: &HostReport) -> Vec<Recommendation> {
     let can_mount = host.facts.can_mount();
@@ -250,6 +250,28 @@ pub fn recommend(host: &HostReport) -> Vec<Recommendation> {
             "/dev/fuse is missing or not usable (--device /dev/fuse)".to_owned(),
         ),
     };
+    let native = match (fuse, can_mount, host.facts.user_namespaces) {
+        (true, true, _) => (
+            true,
+            "FUSE works here: our own client mounts the live repositories (servers and keys from /etc/cvmfs or the built-in defaults; no CVMFS client needed)".to_owned(),
+        ),
+        (true, false, true) => (
+            true,
+            "FUSE works in a user namespace here: our own client mounts the live repositories there, its cache under $XDG_CACHE_HOME".to_owned(),
+        ),
+        (false, _, _) if host.facts.dev_fuse.is_none() => (
+            false,
+            "/dev/fuse does not exist (docker run --device /dev/fuse)".to_owned(),
+        ),
+        (false, _, _) => (
+            false,
+            "/dev/fuse exists but this user cannot open it (run as root, or give the container --device /dev/fuse)".to_owned(),
+        ),
+        (true, false, false) => (
+            false,
+            "mounting needs root or CAP_SYS_ADMIN (--cap-add SYS_ADMIN), and user namespaces are not available".to_owned(),
+        ),
+    };
     let snapshot = match (fuse, can_mount || host.facts.user_namespaces) {
         (true, true) => (
             true,
@@ -265,8 +287,11 @@ pub fn recommend(host: &HostReport) -> Vec<Recommendation> {
             "needs root, CAP_SYS_ADMIN or user namespaces".to_owned(),
         ),
     };
+    // Our own client before the automounter (which serves containers without FUSE) and
+    // before an installed client's helper (kept for --backend cvmfs2-helper).
     for (backend, (works, reason)) in [
         (BackendKind::HostBind, host_bind),
+        (BackendKind::Native, native),
         (BackendKind::AutomounterSlave, automounter),
         (BackendKind::Cvmfs2Helper, helper),
         (BackendKind::Snapshot, snapshot),
@@ -367,18 +392,20 @@ mod tests {
     }
 
     #[test]
-    fn a_bare_container_gets_snapshot_only_when_fuse_works() {
+    fn a_bare_container_gets_the_native_client_only_when_fuse_works() {
         let host = HostReport::default();
         let ranked = recommend(&host);
         assert!(ranked.iter().all(|r| !r.works));
-        assert!(
-            ranked
-                .iter()
-                .find(|r| r.backend == BackendKind::Snapshot)
-                .unwrap()
-                .reason
-                .contains("--device /dev/fuse")
-        );
+        for backend in [BackendKind::Native, BackendKind::Snapshot] {
+            assert!(
+                ranked
+                    .iter()
+                    .find(|r| r.backend == backend)
+                    .unwrap()
+                    .reason
+                    .contains("--device /dev/fuse")
+            );
+        }
         let fuse = HostReport {
             facts: HostFacts {
                 dev_fuse_usable: true,
@@ -387,7 +414,33 @@ mod tests {
             },
             ..HostReport::default()
         };
-        assert_eq!(recommend(&fuse)[0].backend, BackendKind::Snapshot);
+        assert_eq!(recommend(&fuse)[0].backend, BackendKind::Native);
+        assert_eq!(default_backend(&fuse), BackendKind::Native);
+        // Without the right to mount, a user namespace still lets it work.
+        let userns = HostReport {
+            facts: HostFacts {
+                dev_fuse_usable: true,
+                user_namespaces: true,
+                ..HostFacts::default()
+            },
+            ..HostReport::default()
+        };
+        assert!(recommend(&userns)[0].reason.contains("user namespace"));
+        let neither = HostReport {
+            facts: HostFacts {
+                dev_fuse_usable: true,
+                ..HostFacts::default()
+            },
+            ..HostReport::default()
+        };
+        let native = recommend(&neither)
+            .into_iter()
+            .find(|r| r.backend == BackendKind::Native)
+            .unwrap();
+        assert!(
+            !native.works && native.reason.contains("CAP_SYS_ADMIN"),
+            "{native:?}"
+        );
     }
 
     #[test]
@@ -409,12 +462,13 @@ mod tests {
             names,
             [
                 "host-bind",
+                "native",
                 "cvmfs2-helper",
                 "snapshot",
                 "automounter-slave"
             ]
         );
-        assert!(ranked[3].reason.contains("no automounter directory"));
+        assert!(ranked[4].reason.contains("no automounter directory"));
     }
 
     #[test]
@@ -427,26 +481,30 @@ mod tests {
             },
             ..HostReport::default()
         };
-        // Only the snapshot stand-in works here: the default stays the client's helper,
-        // whose preflight says the client is missing.
-        assert_eq!(recommend(&fuse_only)[0].backend, BackendKind::Snapshot);
-        assert_eq!(default_backend(&fuse_only), BackendKind::Cvmfs2Helper);
+        // FUSE works: our own client is the default.
+        assert_eq!(recommend(&fuse_only)[0].backend, BackendKind::Native);
+        assert_eq!(default_backend(&fuse_only), BackendKind::Native);
+        // Without FUSE nothing works: the default stays the client's helper, whose
+        // preflight says what is missing.
+        let nothing = HostReport::default();
+        assert_eq!(default_backend(&nothing), BackendKind::Cvmfs2Helper);
         let client_host = HostReport {
             helper_installed: true,
             client_installed: true,
             repositories: vec![mount("/cvmfs/cms.cern.ch", "fuse", "cvmfs2")],
             ..fuse_only.clone()
         };
-        // host-bind ranks first but reads --source: the helper is the default.
+        // host-bind ranks first but reads --source: our own client is the default.
         assert_eq!(recommend(&client_host)[0].backend, BackendKind::HostBind);
-        assert_eq!(default_backend(&client_host), BackendKind::Cvmfs2Helper);
+        assert_eq!(default_backend(&client_host), BackendKind::Native);
+        // An automounter serves containers without FUSE.
         let automounter = HostReport {
             shared_dirs: vec![SharedDir {
                 path: PathBuf::from("/cvmfsmounts/cvmfs"),
                 shared: true,
                 repositories: 2,
             }],
-            ..fuse_only
+            ..HostReport::default()
         };
         assert_eq!(default_backend(&automounter), BackendKind::AutomounterSlave);
     }
@@ -548,6 +606,7 @@ mod tests {
                 .collect::<Vec<_>>(),
             [
                 BackendKind::HostBind,
+                BackendKind::Native,
                 BackendKind::AutomounterSlave,
                 BackendKind::Snapshot
             ]
