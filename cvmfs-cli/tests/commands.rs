@@ -574,3 +574,54 @@ fn config_render_and_serve_print_json() {
         "a dry run creates nothing"
     );
 }
+
+/// With no `/etc/cvmfs` at all, the public domains' repositories still have servers, keys
+/// and a proxy rule: the native client's built-in defaults, each saying so.
+#[test]
+fn config_show_without_etc_cvmfs_shows_the_built_in_defaults() {
+    let empty = tempfile::tempdir().unwrap();
+    for (fqrn, server) in [
+        (
+            "cms.cern.ch",
+            "http://cvmfs-stratum-one.cern.ch/cvmfs/cms.cern.ch;",
+        ),
+        (
+            "oasis.opensciencegrid.org",
+            "http://cvmfs-s1bnl.opensciencegrid.org:8000/cvmfs/oasis.opensciencegrid.org",
+        ),
+        (
+            "biomed.egi.eu",
+            "http://cvmfs-egi.gridpp.rl.ac.uk:8000/cvmfs/biomed.egi.eu;",
+        ),
+    ] {
+        let output = cli()
+            .args(["config", "show", fqrn, "--config-dir"])
+            .arg(empty.path())
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(output.status.code(), Some(0), "{stdout}");
+        let line = stdout
+            .lines()
+            .find(|l| l.starts_with("CVMFS_SERVER_URL="))
+            .unwrap_or_else(|| panic!("{fqrn}: {stdout}"));
+        assert!(line.contains(server), "{line}");
+        assert!(
+            line.ends_with("# from (built-in defaults of the native client)"),
+            "{line}"
+        );
+        assert!(
+            stdout.contains("CVMFS_HTTP_PROXY=DIRECT    # from (built-in"),
+            "{stdout}"
+        );
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("single client profile"), "{stderr}");
+    }
+    // A domain without built-in defaults gets none.
+    let output = cli()
+        .args(["config", "show", "test.example.org", "--config-dir"])
+        .arg(empty.path())
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&output.stdout).contains("CVMFS_SERVER_URL"));
+}

@@ -27,7 +27,8 @@ fn read_local(files: &mut ConfigFiles, dir: &Path, fqrn: &Fqrn) {
 }
 
 /// Reads every file the client would read for `fqrn` (missing ones are skipped) and
-/// resolves the effective configuration.
+/// resolves the effective configuration, with the native client's built-in defaults for
+/// what the files leave unset (each says so as its origin).
 pub fn load_effective(config_dir: &Path, mount_dir: &Path, fqrn: &Fqrn) -> EffectiveConfig {
     let options = ResolveOptions {
         config_dir: config_dir.to_owned(),
@@ -43,7 +44,7 @@ pub fn load_effective(config_dir: &Path, mount_dir: &Path, fqrn: &Fqrn) -> Effec
             .map_or_else(|| mount_dir.to_owned(), PathBuf::from);
         read_local(&mut files, &mount.join(repo).join("etc/cvmfs"), fqrn);
     }
-    resolve(fqrn, &files, &options)
+    resolve(fqrn, &files, &options).with_builtin_defaults()
 }
 
 /// What the client's own configuration says about its configuration repository.

@@ -1,6 +1,7 @@
 //! The client's configuration: its line syntax, layering order, switches, proxy and
 //! server lists, and a `default.local` for a plan.
 
+pub mod builtin;
 mod default_local;
 mod effective;
 mod file_syntax;

@@ -52,6 +52,11 @@ fn prepare(
             current.describe_source()
         ),
     };
+    let ready_note = if setup.notes.is_empty() {
+        ready_note
+    } else {
+        format!("{ready_note}; {}", setup.notes.join("; "))
+    };
     let tree = RepositoryTree::new(
         Arc::clone(&setup.live),
         setup.ownership,

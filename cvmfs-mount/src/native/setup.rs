@@ -29,6 +29,8 @@ pub struct NativeSetup {
     pub ownership: Ownership,
     /// The network timeout (`user.timeout`).
     pub timeout: Duration,
+    /// What the mount report should say about the settings (built-in defaults used).
+    pub notes: Vec<String>,
 }
 
 /// The effective configuration of `fqrn` for the native client: the client's files in
@@ -119,6 +121,19 @@ pub fn open(args: &NativeArgs) -> Result<NativeSetup, MountError> {
         return Err(bad(problems));
     };
     let timeout = settings.timeout;
+    let mut notes = Vec::new();
+    let builtin = |key: &str| {
+        config
+            .values
+            .get(key)
+            .is_some_and(cvmfs_core::config::builtin::is_builtin)
+    };
+    if args.http_proxy.is_none() && args.server_url.is_none() && builtin("CVMFS_HTTP_PROXY") {
+        notes.push("no proxy configured: DIRECT, the single client profile's rule".to_owned());
+    }
+    if args.server_url.is_none() && builtin("CVMFS_SERVER_URL") {
+        notes.push(format!("built-in servers for {}", fqrn.domain()));
+    }
     let fetcher = Fetcher::new(source(settings), cache, DEFAULT_PARALLEL_DOWNLOADS);
     let blacklist = Blacklist::default();
     let repository = Repository::open_with(
@@ -146,6 +161,7 @@ pub fn open(args: &NativeArgs) -> Result<NativeSetup, MountError> {
         live: Arc::new(LiveRepository::new(repository, max_ttl)),
         ownership,
         timeout,
+        notes,
     })
 }
 

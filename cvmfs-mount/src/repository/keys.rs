@@ -44,14 +44,27 @@ pub fn load_anchors(
 
 /// The master keys a repository's configuration names: `CVMFS_PUBLIC_KEY` (`:`-separated
 /// files) if set, else every `*.pub` in `CVMFS_KEYS_DIR` (default `/etc/cvmfs/keys`), as
-/// the client's code checks them.
+/// the client's code checks them. A `CVMFS_KEYS_DIR` from the built-in defaults whose
+/// directory holds no key means the built-in keys of the repository's domain.
 pub fn anchors_from_config(
     config: &cvmfs_core::config::EffectiveConfig,
 ) -> Result<TrustAnchors, RepositoryError> {
+    use cvmfs_core::config::builtin;
     if let Some(files) = config.get("CVMFS_PUBLIC_KEY").filter(|v| !v.is_empty()) {
         let files: Vec<PathBuf> = files.split(':').map(PathBuf::from).collect();
         return load_anchors(&files, None);
     }
     let dir = config.get("CVMFS_KEYS_DIR").unwrap_or("/etc/cvmfs/keys");
-    load_anchors(&[], Some(Path::new(dir)))
+    let from_files = load_anchors(&[], Some(Path::new(dir)));
+    let built_in = config
+        .values
+        .get("CVMFS_KEYS_DIR")
+        .is_some_and(builtin::is_builtin)
+        .then(|| builtin::domain(config.fqrn.domain()))
+        .flatten();
+    match (from_files, built_in) {
+        (Ok(anchors), _) => Ok(anchors),
+        (Err(_), Some(domain)) => Ok(TrustAnchors::from_pem(domain.keys.iter().copied())?),
+        (Err(e), None) => Err(e),
+    }
 }
