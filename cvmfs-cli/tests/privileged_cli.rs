@@ -110,19 +110,30 @@ mkdir -m 777 $D/user
 echo "== user"
 setpriv --reuid=65534 --regid=65534 --clear-groups $D/bin/cvmfs-cli exec --mounts cms --backend snapshot --source $D/snap --root $D/user/cvmfs -- sh -c "cat $D/user/cvmfs/cms.cern.ch/README"
 echo "user-exit=$?"
+echo "== user, native backend"
+mkdir -p $D/served; cp -r "$TESTDATA/fixture.example.org" $D/served/; cp "$TESTDATA/keys/fixture.example.org.pub" $D/fixture.pub
+chmod -R a+rX $D/served $D/fixture.pub
+mkdir -m 777 $D/home
+HOME=$D/home setpriv --reuid=65534 --regid=65534 --clear-groups $D/bin/cvmfs-cli exec --mounts fixture.example.org --backend native --server-url "file://$D/served/@fqrn@" --key $D/fixture.pub --root $D/user/native -- sh -c "head -c 36 $D/user/native/fixture.example.org/README.txt; echo"
+echo "native-user-exit=$?"
+[ -d $D/home/.cache/cvmfs ] && echo "cache-in-home"
 echo "== user, client backend"
 set +e
 setpriv --reuid=65534 --regid=65534 --clear-groups $D/bin/cvmfs-cli exec --mounts cms --backend cvmfs2-helper -- true
 echo "helper-exit=$?"
 "#
     );
+    let testdata = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/cvmfs");
     let (stdout, stderr) = assert_printed(
-        in_namespace(&script, &[]),
+        in_namespace(&script, &[("TESTDATA", testdata.as_os_str())]),
         &[
             "exit=7",
             "left: 0",
             "exec-created-dirs-removed",
             "user-exit=0",
+            "fixture.example.org: small CernVM-FS",
+            "native-user-exit=0",
+            "cache-in-home",
             "helper-exit=2",
         ],
     );
@@ -132,7 +143,7 @@ echo "helper-exit=$?"
         "{stdout}\n{stderr}"
     );
     assert!(
-        stderr.contains("needs root; unprivileged users can use the snapshot backend"),
+        stderr.contains("needs root; unprivileged users can use the native or snapshot backend"),
         "{stderr}"
     );
 }
@@ -359,4 +370,41 @@ MY_UID=4242 MY_GID=4343 unshare --pid --fork --mount-proc $CLI entrypoint $opts 
         in_namespace(&script, &[]),
         &["INT: exit=7 got-int", "HUP: exit=8 got-hup", "zombies=0"],
     );
+}
+
+/// The README's main job, run as written (the binary for `cargo run`, and the mount root
+/// and cache moved under this test's directory).
+#[test]
+fn readme_main_job_mounts_the_fixture_with_the_native_client() {
+    if !privileged() {
+        return;
+    }
+    let workspace = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let readme = std::fs::read_to_string(workspace.join("README.md")).unwrap();
+    let after = &readme[readme.find("Main job:").unwrap()..];
+    let block = &after[after.find("```sh\n").unwrap() + 6..];
+    let command = &block[..block.find("```").unwrap()];
+    assert!(command.contains("--backend native"), "{command}");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display();
+    let command = command
+        .replace("cargo run -q -p cvmfs-cli --", "\"$CLI\"")
+        .replace(
+            "--backend native",
+            &format!("--backend native --root {d}/cvmfs"),
+        )
+        .replace(
+            "/cvmfs/fixture.example.org",
+            &format!("{d}/cvmfs/fixture.example.org"),
+        )
+        .replace("/tmp/cvmfs-cache", &format!("{d}/cache"));
+    let script = format!("cd {}\n{command}", workspace.display());
+    let (stdout, _) = assert_printed(
+        in_namespace(&script, &[]),
+        &[
+            "README.txt",
+            "fixture.example.org: small CernVM-FS test repository.",
+        ],
+    );
+    assert!(stdout.contains("random-300k.bin"), "{stdout}");
 }

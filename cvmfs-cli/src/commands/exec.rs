@@ -41,12 +41,15 @@ pub fn run(args: &ExecArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<
     )?;
     let plan = request.plan;
     if !nix::unistd::geteuid().is_root() {
-        if plan.backend().kind() != BackendKind::Snapshot {
+        if !matches!(
+            plan.backend().kind(),
+            BackendKind::Native | BackendKind::Snapshot
+        ) {
             return Err(CliError::InvalidInput {
                 problems: vec![InputProblem::Option {
                     option: "--backend",
                     message: format!(
-                        "{} needs root; unprivileged users can use the snapshot backend in a user namespace",
+                        "{} needs root; unprivileged users can use the native or snapshot backend in a user namespace",
                         plan.backend().name()
                     ),
                 }],

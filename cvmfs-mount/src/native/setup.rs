@@ -81,12 +81,14 @@ pub fn open(args: &NativeArgs) -> Result<NativeSetup, MountError> {
         }),
     };
     let settings = settings.map_err(|p| problems.extend(p)).ok();
+    let mut notes = Vec::new();
     let cache = match &args.cache_dir {
         Some(dir) => Cache::from_config(&config)
             .map(|configured| Cache::with_quota(dir, configured.quota()))
             .map_err(|e| problems.push(e.to_string()))
             .ok(),
         None => Cache::from_config(&config)
+            .map(|configured| usable_cache(configured, &mut notes))
             .map_err(|e| problems.push(e.to_string()))
             .ok(),
     };
@@ -121,7 +123,6 @@ pub fn open(args: &NativeArgs) -> Result<NativeSetup, MountError> {
         return Err(bad(problems));
     };
     let timeout = settings.timeout;
-    let mut notes = Vec::new();
     let builtin = |key: &str| {
         config
             .values
@@ -163,6 +164,30 @@ pub fn open(args: &NativeArgs) -> Result<NativeSetup, MountError> {
         timeout,
         notes,
     })
+}
+
+/// The configured cache, or, when this user cannot create it (an unprivileged user, or
+/// root of a user namespace, facing `/var/lib/cvmfs`), the user's own cache directory with
+/// the same quota.
+fn usable_cache(configured: Cache, notes: &mut Vec<String>) -> Cache {
+    let denied = match std::fs::create_dir_all(configured.base()) {
+        Ok(()) => nix::unistd::access(configured.base(), nix::unistd::AccessFlags::W_OK).is_err(),
+        Err(e) => matches!(
+            e.kind(),
+            std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem
+        ),
+    };
+    match (denied, user_cache_dir()) {
+        (true, Some(dir)) => {
+            notes.push(format!(
+                "{} is not writable here: cache in {}",
+                configured.base().display(),
+                dir.display()
+            ));
+            Cache::with_quota(dir, configured.quota())
+        }
+        _ => configured,
+    }
 }
 
 /// The cache directory a user without `/var/lib/cvmfs` rights gets:
