@@ -714,9 +714,10 @@ pub struct RunArgsArgs {
     /// Repositories, as for `plan`.
     #[arg(long, short = 'm', env = "CVMFS_MOUNTS", value_name = "LIST")]
     pub mounts: Option<String>,
-    /// How the container gets repositories: cvmfs2-helper or snapshot mount inside it,
-    /// host-bind binds the host's, automounter-slave consumes an automounter's.
-    #[arg(long, value_parser = backend_kind(), default_value_t = BackendKind::Cvmfs2Helper)]
+    /// How the container gets repositories: native (our own client, nothing else in the
+    /// image), cvmfs2-helper or snapshot mount inside it, host-bind binds the host's,
+    /// automounter-slave consumes an automounter's.
+    #[arg(long, value_parser = backend_kind(), default_value_t = BackendKind::Native)]
     pub backend: BackendKind,
     /// host-bind: the host's directory with the repositories.
     #[arg(long, value_name = "DIR", default_value = "/cvmfs")]

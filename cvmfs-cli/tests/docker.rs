@@ -63,7 +63,8 @@ tar -C $ROOTFS -c . | docker import --change "ENTRYPOINT $SLOW" - $TAG:slow >/de
 cleanup() {
     docker rm -f $TAG-stop $TAG-slow $TAG-commit $TAG-export $TAG-auto >/dev/null 2>&1 || true
     umount -R -l $D/shared 2>/dev/null || true
-    docker rmi -f $IMAGE $TAG:slow $TAG:derived >/dev/null 2>&1 || true
+    docker rmi -f $IMAGE $TAG:slow $TAG:derived $TAG:native >/dev/null 2>&1 || true
+    rm -rf "$CVMFS_TEST_WEB_ROOT/cvmfs/docker-native-$$"
     umount -R -l $D/host-cvmfs 2>/dev/null || true
 }
 trap cleanup EXIT
@@ -181,6 +182,21 @@ echo "stop-latency-ms=$(( $(now_ms) - start ))"
 set +e; wait $runner; echo "slow-stop-exit=$?"; set -e
 grep -c command-ran $D/slow.out || true
 echo "fuse-mounts-left=$(( $(grep -c fuse /proc/self/mountinfo || true) - before ))"
+
+echo "== 6. our own client: nothing but cvmfs-cli (and busybox) in the image"
+# The fixture on the host's web server, the client configuration bound in, the default
+# backend (native) chosen inside the container.
+N="$CVMFS_TEST_WEB_ROOT/cvmfs/docker-native-$$"
+mkdir -p "$N"; cp -r "$TESTDATA/fixture.example.org" "$N/"; chmod -R a+rX "$N"
+mkdir -p $D/etc/default.d $D/etc/keys
+cp "$TESTDATA/keys/fixture.example.org.pub" $D/etc/keys/
+printf 'CVMFS_SERVER_URL=%s/cvmfs/docker-native-%s/@fqrn@\nCVMFS_HTTP_PROXY=DIRECT\nCVMFS_KEYS_DIR=/etc/cvmfs/keys\n' \
+    "$CVMFS_TEST_WEB_URL" $$ > $D/etc/default.d/50-test.conf
+chmod -R a+rX $D/etc
+tar -C $ROOTFS -c . | docker import --change 'ENTRYPOINT ["/usr/bin/cvmfs-cli", "entrypoint", "--"]' - $TAG:native >/dev/null
+run_json -i $TAG:native --network host -l $D/etc -r /etc/cvmfs --mounts fixture.example.org -- sh -c '
+    echo "native-readme=$(head -c 36 /cvmfs/fixture.example.org/README.txt)"
+    awk "\$5 == \"/cvmfs/fixture.example.org\" {for (i = 7; i <= NF; i++) if (\$i == \"-\") print \"native-mount=\" \$(i+1), \$(i+2)}" /proc/self/mountinfo'
 "#;
 
 #[test]
@@ -190,6 +206,11 @@ fn docker_seed_workflows_from_run_args() {
     };
     let dir = tempfile::tempdir().unwrap();
     let rootfs_script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/containers/rootfs.sh");
+    let testdata = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/cvmfs");
+    assert!(
+        std::env::var_os("CVMFS_TEST_WEB_ROOT").is_some(),
+        "the native section reads from .ci/web's nginx (CVMFS_TEST_WEB_ROOT)"
+    );
     let namespace = format!("--mount=/proc/{pid}/ns/mnt");
     let (stdout, _) = assert_printed(
         run_script(
@@ -198,6 +219,7 @@ fn docker_seed_workflows_from_run_args() {
             &[
                 ("WORK", dir.path().as_os_str()),
                 ("ROOTFS_SCRIPT", OsStr::new(rootfs_script)),
+                ("TESTDATA", testdata.as_os_str()),
             ],
         ),
         &[
@@ -243,6 +265,9 @@ fn docker_seed_workflows_from_run_args() {
             "got-term",
             "slow-stop-exit=143",
             "fuse-mounts-left=0",
+            // 6: our own client mounts the fixture from the host's nginx.
+            "native-readme=fixture.example.org: small CernVM-FS",
+            "native-mount=fuse cvmfs2",
         ],
     );
     assert!(!stdout.contains("command-ran"), "{stdout}");
