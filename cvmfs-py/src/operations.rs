@@ -112,19 +112,31 @@ fn snapshot_settings(py: Python<'_>) -> PyResult<SnapshotSettings> {
     Ok(settings)
 }
 
-fn native_settings(py: Python<'_>) -> PyResult<NativeSettings> {
+fn native_settings(py: Python<'_>, config_dir: Option<PathBuf>) -> PyResult<NativeSettings> {
     let python: String = py.import("sys")?.getattr("executable")?.extract()?;
     let mut settings = NativeSettings::new(python);
     settings.prefix_args = vec![OsString::from("-m"), OsString::from("cvmfs_mount._native")];
+    if let Some(dir) = config_dir {
+        settings.config_dir = std::path::absolute(&dir).unwrap_or(dir);
+    }
     Ok(settings)
+}
+
+/// What the caller chose for the backends: the client's mount helper, and the client
+/// configuration the native backend reads.
+#[derive(Default)]
+struct Choices {
+    helper: Option<PathBuf>,
+    config_dir: Option<PathBuf>,
 }
 
 fn engine(
     py: Python<'_>,
     plan: &MountPlan,
     probe_timeout_ms: u64,
-    helper: Option<PathBuf>,
+    choices: Choices,
 ) -> PyResult<Engine> {
+    let Choices { helper, config_dir } = choices;
     let mut helper_settings = HelperSettings::default();
     if let Some(helper) = helper {
         helper_settings.program = helper;
@@ -133,7 +145,7 @@ fn engine(
     let settings = BackendSettings {
         helper: helper_settings,
         snapshot: snapshot_settings(py)?,
-        native: native_settings(py)?,
+        native: native_settings(py, config_dir)?,
         host_bind_accepts_stand_in: false,
     };
     let options = EngineOptions {
@@ -148,50 +160,61 @@ fn operate(
     py: Python<'_>,
     plan: &MountPlan,
     probe_timeout_ms: u64,
-    helper: Option<PathBuf>,
+    choices: Choices,
     operation: fn(&Engine, &cvmfs_core::MountPlan) -> PlanReport,
 ) -> PyResult<Vec<EntryResult>> {
-    let engine = engine(py, plan, probe_timeout_ms, helper)?;
+    let engine = engine(py, plan, probe_timeout_ms, choices)?;
     let inner = plan.inner.clone();
     Ok(entries(&py.detach(move || operation(&engine, &inner))))
 }
 
 /// Mounts the plan; returns one result per entry (failures are results, not exceptions).
+/// `config_dir` is the client configuration the native backend reads (`/etc/cvmfs`).
 #[pyfunction]
-#[pyo3(signature = (plan, probe_timeout_ms = 2000, helper = None))]
+#[pyo3(signature = (plan, probe_timeout_ms = 2000, helper = None, config_dir = None))]
 fn mount(
     py: Python<'_>,
     plan: &MountPlan,
     probe_timeout_ms: u64,
     helper: Option<PathBuf>,
+    config_dir: Option<PathBuf>,
 ) -> PyResult<Vec<EntryResult>> {
-    operate(py, plan, probe_timeout_ms, helper, Engine::mount)
+    let choices = Choices { helper, config_dir };
+    operate(py, plan, probe_timeout_ms, choices, Engine::mount)
 }
 
 /// Unmounts the plan in reverse order.
 #[pyfunction]
 #[pyo3(signature = (plan, probe_timeout_ms = 2000))]
 fn unmount(py: Python<'_>, plan: &MountPlan, probe_timeout_ms: u64) -> PyResult<Vec<EntryResult>> {
-    operate(py, plan, probe_timeout_ms, None, Engine::unmount)
+    operate(
+        py,
+        plan,
+        probe_timeout_ms,
+        Choices::default(),
+        Engine::unmount,
+    )
 }
 
 /// Repairs dead, hung and missing mounts; healthy ones are not touched.
 #[pyfunction]
-#[pyo3(signature = (plan, probe_timeout_ms = 2000, helper = None))]
+#[pyo3(signature = (plan, probe_timeout_ms = 2000, helper = None, config_dir = None))]
 fn repair(
     py: Python<'_>,
     plan: &MountPlan,
     probe_timeout_ms: u64,
     helper: Option<PathBuf>,
+    config_dir: Option<PathBuf>,
 ) -> PyResult<Vec<EntryResult>> {
-    operate(py, plan, probe_timeout_ms, helper, Engine::repair)
+    let choices = Choices { helper, config_dir };
+    operate(py, plan, probe_timeout_ms, choices, Engine::repair)
 }
 
 /// Probes every repository of the plan, each within `timeout_ms`.
 #[pyfunction]
 #[pyo3(signature = (plan, timeout_ms = 2000))]
 fn probe(py: Python<'_>, plan: &MountPlan, timeout_ms: u64) -> PyResult<Vec<ProbeResult>> {
-    let engine = engine(py, plan, timeout_ms, None)?;
+    let engine = engine(py, plan, timeout_ms, Choices::default())?;
     let inner = plan.inner.clone();
     let results = py
         .detach(move || engine.probe_isolated(&inner))

@@ -152,3 +152,23 @@ def test_check_of_a_hung_repository_returns_and_the_interpreter_exits(tmp_path):
     assert words[0] == "hung" and "hung" in out.split(" ", 2)[2], out
     assert float(words[1]) < 3.0, out  # the 500 ms timeout, plus process start-up slack
     assert exited < 15, exited
+
+
+def test_the_native_client_mounts_a_real_repository_through_the_context_manager(tmp_path):
+    require_mounting()
+    testdata = pathlib.Path(__file__).resolve().parents[2] / "testdata" / "cvmfs"
+    etc = tmp_path / "etc-cvmfs"
+    (etc / "default.d").mkdir(parents=True)
+    (etc / "default.d" / "50-test.conf").write_text(
+        f"CVMFS_SERVER_URL=file://{testdata}/@fqrn@\n"
+        f"CVMFS_KEYS_DIR={testdata / 'keys'}\n"
+        f"CVMFS_CACHE_BASE={tmp_path / 'cache'}\n"
+    )
+    plan = cm.MountPlan("fixture.example.org", backend="native", root=str(tmp_path / "cvmfs"))
+    repo = tmp_path / "cvmfs" / "fixture.example.org"
+    with cm.mounted(plan, config_dir=str(etc)) as results:
+        assert [r.outcome for r in results] == ["mounted"]
+        assert (repo / "README.txt").read_text().startswith("fixture.example.org: small CernVM-FS")
+        assert os.getxattr(repo, "user.revision") == b"4"
+        assert cm.check(plan)[0].healthy
+    assert cm.probe(plan)[0].state == "not-mounted"

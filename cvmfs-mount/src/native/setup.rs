@@ -136,7 +136,7 @@ pub fn open(args: &NativeArgs) -> Result<NativeSetup, MountError> {
         notes.push(format!("built-in servers for {}", fqrn.domain()));
     }
     let fetcher = Fetcher::new(source(settings), cache, DEFAULT_PARALLEL_DOWNLOADS);
-    let blacklist = Blacklist::default();
+    let blacklist = blacklist(&args.config_dir, &config);
     let repository = Repository::open_with(
         Arc::new(fetcher),
         &OpenOptions {
@@ -164,6 +164,27 @@ pub fn open(args: &NativeArgs) -> Result<NativeSetup, MountError> {
         timeout,
         notes,
     })
+}
+
+/// The blacklists the client reads: `CVMFS_BLACKLIST` (default `<config_dir>/blacklist`)
+/// and the configuration repository's `etc/cvmfs/blacklist` when it is mounted; every
+/// entry of each counts.
+fn blacklist(config_dir: &Path, config: &EffectiveConfig) -> Blacklist {
+    let mut files = vec![
+        config
+            .get("CVMFS_BLACKLIST")
+            .map_or_else(|| config_dir.join("blacklist"), PathBuf::from),
+    ];
+    if let Some(repo) = config.get("CVMFS_CONFIG_REPOSITORY") {
+        let mount = config.get("CVMFS_MOUNT_DIR").unwrap_or("/cvmfs");
+        files.push(Path::new(mount).join(repo).join("etc/cvmfs/blacklist"));
+    }
+    let text: String = files
+        .iter()
+        .filter_map(|file| std::fs::read_to_string(file).ok())
+        .collect::<Vec<_>>()
+        .join("\n");
+    Blacklist::parse(&text)
 }
 
 /// The configured cache, or, when this user cannot create it (an unprivileged user, or

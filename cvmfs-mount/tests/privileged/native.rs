@@ -257,6 +257,17 @@ pub fn native_mount_shows_the_fixture_as_the_client_did() -> TestResult {
     let (plan, engine) = mount(&sandbox, FIXTURE);
     compare_with_the_client(&target, false);
     engine.unmount(&plan);
+    // A revision the blacklist refuses is not mounted.
+    std::fs::write(
+        sandbox.path("etc-cvmfs/blacklist"),
+        format!("<{FIXTURE} 5\n"),
+    )?;
+    let plan = sandbox.plan(FIXTURE, Backend::Native, "cvmfs");
+    let engine = sandbox.engine(&plan, &sandbox.settings(None));
+    let report = engine.mount(&plan);
+    assert_eq!(report.status(), Status::Failed, "{report:#?}");
+    let error = format!("{:?}", report.entries[0].error);
+    assert!(error.contains("blacklist"), "{error}");
     Ok(())
 }
 
