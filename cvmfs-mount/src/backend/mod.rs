@@ -2,6 +2,7 @@
 //! (preflight), performs the plan's mount step for one entry, and unmounts it.
 
 mod automounter;
+mod fuse_server;
 mod helper;
 mod host_bind;
 mod native;

@@ -9,10 +9,11 @@ use std::time::Duration;
 use cvmfs_core::MountPlan;
 use cvmfs_core::plan::{MountSource, Step};
 
+use crate::backend::fuse_server::{fuse_requirements, start_server};
 use crate::backend::{MountBackend, Note, Requirement, unsupported};
 use crate::error::MountError;
 use crate::native::NativeArgs;
-use crate::sys::{MountOps, ServerSpawn, ServerStart};
+use crate::sys::MountOps;
 
 /// How native servers are started and configured.
 #[derive(Debug, Clone)]
@@ -80,19 +81,7 @@ impl MountBackend for NativeBackend {
         facts: &crate::host_facts::HostFacts,
         plan: &MountPlan,
     ) -> Vec<Requirement> {
-        let mut needs = Vec::new();
-        if facts.dev_fuse.is_none() {
-            needs.push(Requirement::blocking(
-                "/dev/fuse does not exist",
-                "pass --device /dev/fuse to the container",
-            ));
-        }
-        if !facts.is_root && !facts.fusermount3 {
-            needs.push(Requirement::blocking(
-                "not root and fusermount3 is missing",
-                "run as root, in a user namespace (unshare -rm), or install fuse3",
-            ));
-        }
+        let mut needs = fuse_requirements(facts);
         // What the configuration lacks is named per repository, before anything mounts.
         for step in plan.steps() {
             if let Step::Mount {
@@ -125,35 +114,22 @@ impl MountBackend for NativeBackend {
         };
         let mut args = self.settings.prefix_args.clone();
         args.extend(self.settings.args(fqrn.as_str(), target).to_args());
-        let spawn = ServerSpawn {
-            program: self.settings.program.clone(),
+        let (pid, note) = start_server(
+            ops,
+            &self.settings.program,
             args,
-            ready_timeout: self.settings.ready_timeout,
-        };
-        let started = ops
-            .spawn_server(&spawn)
-            .map_err(|source| MountError::Spawn {
-                program: self.settings.program.clone(),
-                source,
-            })?;
-        match started {
-            ServerStart::Ready { pid, note } => {
-                let text = format!("native client pid {pid} serves {note}");
-                Ok(vec![if note.contains("offline") {
-                    Note::Warning(text)
-                } else {
-                    Note::Info(text)
-                }])
-            }
-            ServerStart::Failed { message } => Err(MountError::NativeServer {
+            self.settings.ready_timeout,
+            |message| MountError::NativeServer {
                 target: target.to_owned(),
                 message,
-            }),
-            ServerStart::TimedOut => Err(MountError::NativeServer {
-                target: target.to_owned(),
-                message: format!("not ready within {:?}; killed", self.settings.ready_timeout),
-            }),
-        }
+            },
+        )?;
+        let text = format!("native client pid {pid} serves {note}");
+        Ok(vec![if note.contains("offline") {
+            Note::Warning(text)
+        } else {
+            Note::Info(text)
+        }])
     }
 
     fn refuses_stand_in(&self) -> bool {

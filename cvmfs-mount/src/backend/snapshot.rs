@@ -8,10 +8,11 @@ use std::time::Duration;
 use cvmfs_core::MountPlan;
 use cvmfs_core::plan::{MountSource, Step};
 
+use crate::backend::fuse_server::{fuse_requirements, start_server};
 use crate::backend::{MountBackend, Note, Requirement, given_source, unsupported};
 use crate::directory_server::ServerArgs;
 use crate::error::MountError;
-use crate::sys::{MountOps, PathKind, ServerSpawn, ServerStart};
+use crate::sys::{MountOps, PathKind};
 
 /// How snapshot servers are started.
 #[derive(Debug, Clone)]
@@ -56,19 +57,7 @@ impl MountBackend for SnapshotBackend {
         facts: &crate::host_facts::HostFacts,
         plan: &MountPlan,
     ) -> Vec<Requirement> {
-        let mut needs = Vec::new();
-        if facts.dev_fuse.is_none() {
-            needs.push(Requirement::blocking(
-                "/dev/fuse does not exist",
-                "pass --device /dev/fuse to the container",
-            ));
-        }
-        if !facts.is_root && !facts.fusermount3 {
-            needs.push(Requirement::blocking(
-                "not root and fusermount3 is missing",
-                "run as root, in a user namespace (unshare -rm), or install fuse3",
-            ));
-        }
+        let mut needs = fuse_requirements(facts);
         for step in plan.steps() {
             if let Step::Mount {
                 source:
@@ -112,30 +101,19 @@ impl MountBackend for SnapshotBackend {
             ServerArgs::new(directory.to_owned(), target.to_owned(), fqrn.as_str()).to_args(),
         );
         args.extend(self.settings.extra_args.iter().cloned());
-        let spawn = ServerSpawn {
-            program: self.settings.program.clone(),
+        let (pid, _) = start_server(
+            ops,
+            &self.settings.program,
             args,
-            ready_timeout: self.settings.ready_timeout,
-        };
-        let started = ops
-            .spawn_server(&spawn)
-            .map_err(|source| MountError::Spawn {
-                program: self.settings.program.clone(),
-                source,
-            })?;
-        match started {
-            ServerStart::Ready { pid, .. } => Ok(vec![Note::Info(format!(
-                "snapshot server pid {pid} serves {}",
-                directory.display()
-            ))]),
-            ServerStart::Failed { message } => Err(MountError::SnapshotServer {
+            self.settings.ready_timeout,
+            |message| MountError::SnapshotServer {
                 target: target.to_owned(),
                 message,
-            }),
-            ServerStart::TimedOut => Err(MountError::SnapshotServer {
-                target: target.to_owned(),
-                message: format!("not ready within {:?}; killed", self.settings.ready_timeout),
-            }),
-        }
+            },
+        )?;
+        Ok(vec![Note::Info(format!(
+            "snapshot server pid {pid} serves {}",
+            directory.display()
+        ))])
     }
 }
