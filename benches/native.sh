@@ -31,10 +31,10 @@ chmod 755 "$D"
 FQRN=bench.example.org
 WEB=$CVMFS_TEST_WEB_ROOT/cvmfs/native-bench
 cleanup() {
-    umount -l "$D/native" 2> /dev/null || true
+    umount -l "$D/native/$FQRN" 2> /dev/null || true
     umount -l "$D/snapshot" 2> /dev/null || true
-    rm -rf "$D" "$WEB"
-    "$top/.ci/web" stop
+    rm -rf "$D" "$WEB" || true
+    "$top/.ci/web" stop || true
 }
 trap cleanup EXIT
 
