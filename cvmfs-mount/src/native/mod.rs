@@ -5,9 +5,11 @@
 //!
 //! - [`server_args`]: the server's command line.
 //! - [`tree`]: the repository as a read-only tree ([`RepositoryTree`]).
+//! - [`readahead`]: fetching the rest of a directory in the background after a miss.
 //! - [`setup`]: from the configuration to an open repository (servers, proxies, keys,
 //!   cache, ownership, TTL cap).
 
+pub mod readahead;
 pub mod server_args;
 pub mod setup;
 pub mod tree;

@@ -64,6 +64,7 @@ pub struct RepositoryTree {
     io_errors: AtomicU64,
     last_io_error: AtomicU64,
     timeout_secs: u64,
+    readahead: super::readahead::Readahead,
 }
 
 impl RepositoryTree {
@@ -78,6 +79,7 @@ impl RepositoryTree {
             io_errors: AtomicU64::new(0),
             last_io_error: AtomicU64::new(0),
             timeout_secs,
+            readahead: super::readahead::Readahead::default(),
         }
     }
 
@@ -251,7 +253,10 @@ impl ReadOnlyTree for RepositoryTree {
             return Err(Errno::EISDIR);
         }
         // A whole file is fetched and verified at open, as the client does: a failure
-        // is this file's EIO, nothing else's.
+        // is this file's EIO, nothing else's. A miss starts fetching the files after it.
+        if super::readahead::Readahead::misses(&repo, &entry) {
+            self.readahead.after(&repo, &entry);
+        }
         let object = repo.open_content(&entry).map_err(|e| self.io_error(&e))?;
         let handle = self.next_handle.fetch_add(1, Ordering::Relaxed);
         self.open.lock().unwrap_or_else(|e| e.into_inner()).insert(

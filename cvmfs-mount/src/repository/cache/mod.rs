@@ -273,6 +273,11 @@ impl Cache {
         Ok(())
     }
 
+    /// Whether the cache holds the object with the right size (no access recorded).
+    pub fn contains(&self, hash: &ContentHash, compression: Compression, size: u64) -> bool {
+        std::fs::metadata(self.object_path(hash, compression)).is_ok_and(|m| m.len() == size)
+    }
+
     /// Starts a download into the transaction directory.
     pub fn begin(&self) -> Result<Transaction, CacheError> {
         self.ensure_layout()?;
