@@ -47,6 +47,23 @@ pub fn load_effective(config_dir: &Path, mount_dir: &Path, fqrn: &Fqrn) -> Effec
     resolve(fqrn, &files, &options).with_builtin_defaults()
 }
 
+/// The configuration `fqrn` gets from a `default.local` holding `text` (and nothing
+/// else): what unit tests of the settings' readers start from.
+#[cfg(test)]
+pub(crate) fn resolved_for_tests(fqrn: &str, text: &str) -> EffectiveConfig {
+    let mut files = ConfigFiles::new();
+    files.insert(PathBuf::from("/etc/cvmfs/default.local"), text.to_owned());
+    let options = ResolveOptions {
+        config_dir: PathBuf::from("/etc/cvmfs"),
+        mount_dir: PathBuf::from("/cvmfs"),
+    };
+    resolve(
+        &Fqrn::parse(fqrn).expect("a valid test name"),
+        &files,
+        &options,
+    )
+}
+
 /// What the client's own configuration says about its configuration repository.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConfigRepositorySetting {

@@ -351,20 +351,9 @@ impl Cache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cvmfs_core::Fqrn;
-    use cvmfs_core::config::{ConfigFiles, ResolveOptions, resolve};
 
     fn config(text: &str) -> cvmfs_core::config::EffectiveConfig {
-        let mut files = ConfigFiles::new();
-        files.insert("/etc/cvmfs/default.local".into(), text.to_owned());
-        resolve(
-            &Fqrn::parse("atlas.cern.ch").unwrap(),
-            &files,
-            &ResolveOptions {
-                config_dir: "/etc/cvmfs".into(),
-                mount_dir: "/cvmfs".into(),
-            },
-        )
+        crate::client_config::resolved_for_tests("atlas.cern.ch", text)
     }
 
     #[test]
