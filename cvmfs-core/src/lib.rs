@@ -37,6 +37,7 @@ pub mod config;
 pub mod environment;
 pub mod error;
 pub mod fqrn;
+pub mod image;
 pub mod mountinfo;
 pub mod plan;
 pub mod problem_list;
