@@ -97,6 +97,9 @@ pub enum Command {
     /// whitelist, content hashes) before it is shown.
     #[command(subcommand, after_help = REPO_EXAMPLES)]
     Repo(RepoCommand),
+    /// Container images published unpacked in CVMFS by DUCC (unpacked.cern.ch).
+    #[command(subcommand)]
+    Image(ImageCommand),
     /// The local cache: what it holds, evict least recently used objects, wipe it.
     #[command(subcommand, after_help = CACHE_EXAMPLES)]
     Cache(CacheCommand),
@@ -579,6 +582,24 @@ Examples:
   cvmfs-cli cache evict --to-mb 1000 --cache-dir ~/.cache/cvmfs
   cvmfs-cli cache wipe --cache-dir ~/.cache/cvmfs
   cvmfs-cli cache info   # the cache of /etc/cvmfs (CVMFS_CACHE_BASE, CVMFS_QUOTA_LIMIT)";
+
+/// The `image` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ImageCommand {
+    /// Check a DUCC recipe before a pull request: its keys and types, every input line
+    /// (what DUCC would misread, drop or fail on; duplicates, entries a wildcard already
+    /// covers, mutable tags, Docker Hub aliases), each with its line; exit 2 on errors.
+    #[command(
+        after_help = "Examples:\n  cvmfs-cli image lint recipe.yaml\n  cvmfs-cli image lint --json recipe.yaml"
+    )]
+    Lint {
+        /// The recipe (`recipe.yaml`).
+        recipe: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
 
 /// Which cache: a directory, or the one the client configuration names.
 #[derive(Debug, Args)]

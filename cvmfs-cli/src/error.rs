@@ -131,6 +131,15 @@ pub enum CliError {
     /// The cache could not be used.
     #[error(transparent)]
     Cache(#[from] cvmfs_mount::repository::cache::CacheError),
+    /// An input file could not be read.
+    #[error("cannot read {path}: {source}")]
+    ReadInput {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        #[source]
+        source: io::Error,
+    },
     /// Writing the result failed.
     #[error("cannot write the output: {source}")]
     WriteOutput {
@@ -148,7 +157,9 @@ impl CliError {
     /// The documented exit code for this error.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Self::InvalidInput { .. } | Self::Helper { .. } => exit_code::USAGE,
+            Self::InvalidInput { .. } | Self::Helper { .. } | Self::ReadInput { .. } => {
+                exit_code::USAGE
+            }
             Self::Engine { .. }
             | Self::Serve { .. }
             | Self::RunEngine { .. }

@@ -45,6 +45,7 @@ fn wants_json(command: &Command) -> bool {
             | args::CacheCommand::Wipe { location },
         )
         | Command::Wipecache(location) => location.json,
+        Command::Image(args::ImageCommand::Lint { json, .. }) => *json,
         _ => false,
     }
 }
@@ -124,6 +125,7 @@ fn main() -> ExitCode {
         Command::Doctor(args) => commands::doctor::run(args, &mut out),
         Command::Repo(command) => commands::repo::run(command, &mut out),
         Command::Cache(command) => commands::cache::run(command, &mut out),
+        Command::Image(command) => commands::image::run(command, &mut out),
         Command::Wipecache(location) => commands::cache::wipe(location, &mut out),
         Command::Publish(args) => commands::repo::publish(args, &mut out),
         Command::Completions { shell } => commands::completions::completions(*shell, &mut out),

@@ -625,3 +625,51 @@ fn config_show_without_etc_cvmfs_shows_the_built_in_defaults() {
         .unwrap();
     assert!(!String::from_utf8_lossy(&output.stdout).contains("CVMFS_SERVER_URL"));
 }
+
+/// `image lint`: each finding with its file and line; exit 2 on errors, 0 on warnings only.
+#[test]
+fn image_lint_names_every_problem_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(
+        &bad,
+        "version: 1\ncvmfs_repo: 'unpacked.cern.ch'\ninput:\n    - 'library/centos:7'\n    - 'https://ghcr.io/a/b'\n    - 'https://ghcr.io/a/c:latest'\n",
+    )
+    .unwrap();
+    let output = cli().args(["image", "lint"]).arg(&bad).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(2), "{stdout}");
+    assert!(stdout.contains(":4: error[no-scheme]"), "{stdout}");
+    assert!(stdout.contains(":5: error[no-tag]"), "{stdout}");
+    assert!(stdout.contains(":6: warning[mutable-tag]"), "{stdout}");
+    assert!(
+        stdout.contains("3 entries, 3 errors, 1 warnings"),
+        "{stdout}"
+    );
+    let output = cli()
+        .args(["image", "lint", "--json"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["entries"], 3);
+    assert_eq!(report["findings"][0]["line"], 4);
+    let good = dir.path().join("good.yaml");
+    std::fs::write(
+        &good,
+        "version: 1\ncvmfs_repo: 'unpacked.cern.ch'\ninput:\n    - 'https://ghcr.io/a/c:v1'\n",
+    )
+    .unwrap();
+    cli()
+        .args(["image", "lint"])
+        .arg(&good)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("1 entries, 0 errors, 0 warnings"));
+    cli()
+        .args(["image", "lint"])
+        .arg(dir.path().join("missing.yaml"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("missing.yaml"));
+}

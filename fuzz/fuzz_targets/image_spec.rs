@@ -1,7 +1,9 @@
 #![no_main]
-//! Image specifications from recipes: parsing and checking never panic, and whatever
-//! parses with nothing absorbed renders back to text that parses to the same parts.
+//! Image specifications and recipes: parsing, checking and linting never panic, and
+//! whatever parses with nothing absorbed renders back to text that parses to the same
+//! parts.
 
+use cvmfs_core::image::recipe::lint;
 use cvmfs_core::image::spec::{Absorbed, check, parse};
 use cvmfs_core::image::wildcard::Pattern;
 use libfuzzer_sys::fuzz_target;
@@ -11,6 +13,8 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let _ = check(text);
+    // The same bytes as a whole recipe.
+    let _ = lint(text);
     if let Ok((spec, absorbed)) = parse(text) {
         if absorbed == Absorbed::default() {
             let again = parse(&spec.to_string()).expect("a rendered specification parses");
