@@ -203,6 +203,7 @@ Examples:
   eval \"$(cvmfs-cli run-args docker --mounts 'cms oasis.opensciencegrid.org')\"    # one quoted line
   cvmfs-cli run-args podman --backend host-bind --per-repository --mounts 'cms sft'
   cvmfs-cli run-args apptainer --backend host-bind -- python3 analysis.py
+  cvmfs-cli run-args apptainer -i https://registry.hub.docker.com/library/busybox:1.36 -- ls /cvmfs
   cvmfs-cli run-args kubernetes --mounts all > pod.yaml
   cvmfs-cli run-args gitlab-ci --backend automounter-slave --shared-dir /cvmfsmounts/cvmfs";
 
@@ -599,6 +600,99 @@ pub enum ImageCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Find an image in the mounted repository: its public path, the flat root filesystem
+    /// it leads to, the config digest, the layers, when it was last updated and its
+    /// environment; a wildcard tag lists every published tag it matches (DUCC's rule).
+    /// Mounts the repository when nothing is mounted there (and leaves it mounted).
+    #[command(after_help = IMAGE_RESOLVE_EXAMPLES)]
+    Resolve(ImageResolveArgs),
+    /// Run a command in an image straight from CVMFS: podman with the flat path as an
+    /// overlay root filesystem and the image's environment, apptainer or singularity with
+    /// the public path. Docker cannot run a directory and is refused with the
+    /// alternatives. A repository this command mounted is unmounted afterwards.
+    #[command(after_help = IMAGE_RUN_EXAMPLES)]
+    Run(ImageRunArgs),
+}
+
+const IMAGE_RESOLVE_EXAMPLES: &str = "\
+Examples:
+  cvmfs-cli image resolve https://registry.hub.docker.com/library/busybox:1.36
+  cvmfs-cli image resolve --json 'https://registry.hub.docker.com/library/busybox:1.3*'
+  cvmfs-cli image resolve --no-mount https://registry.hub.docker.com/library/busybox:stable";
+
+const IMAGE_RUN_EXAMPLES: &str = "\
+Examples:
+  cvmfs-cli image run https://registry.hub.docker.com/library/busybox:1.36 -- busybox echo hello
+  cvmfs-cli image run --runtime apptainer https://registry.hub.docker.com/library/busybox:1.36 -- ls
+  cvmfs-cli image run --runtime-arg=-t https://registry.hub.docker.com/library/busybox:1.36 -- sh";
+
+/// Where the image repository is, and how to mount it when nothing is mounted there.
+#[derive(Debug, Args)]
+pub struct ImageRepositoryArgs {
+    /// The repository DUCC publishes images into.
+    #[arg(long, value_name = "FQRN", default_value = "unpacked.cern.ch")]
+    pub repository: String,
+    /// Where repositories appear (the client's CVMFS_MOUNT_DIR).
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "CVMFS_MOUNT_DIR",
+        default_value = "/cvmfs"
+    )]
+    pub root: PathBuf,
+    /// The backend that mounts the repository when it is not mounted (default: the best
+    /// one `doctor` finds here).
+    #[arg(long, value_parser = backend_kind())]
+    pub backend: Option<BackendKind>,
+    /// snapshot and host-bind: where the repository's directory is.
+    #[arg(long, value_name = "DIR")]
+    pub source: Option<PathBuf>,
+    /// Never mount: fail when the repository is not mounted already.
+    #[arg(long)]
+    pub no_mount: bool,
+    /// Hard limit for reading the image's paths through the mount, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 30_000)]
+    pub resolve_timeout_ms: u64,
+    /// How mounting is done.
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+/// Arguments of `image resolve`.
+#[derive(Debug, Args)]
+pub struct ImageResolveArgs {
+    /// The image as DUCC's recipe names it (`https://REGISTRY/REPOSITORY:TAG`, `*` allowed
+    /// in the tag).
+    pub spec: String,
+    /// The repository and its mounting.
+    #[command(flatten)]
+    pub repository: ImageRepositoryArgs,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `image run`.
+#[derive(Debug, Args)]
+pub struct ImageRunArgs {
+    /// The image (`https://REGISTRY/REPOSITORY:TAG`; no wildcard).
+    pub spec: String,
+    /// podman, apptainer or singularity (docker is refused with the alternatives).
+    #[arg(long, value_name = "NAME", default_value = "podman", value_parser = clap::builder::PossibleValuesParser::new(cvmfs_core::image::launch::ImageRuntime::NAMES))]
+    pub runtime: String,
+    /// One more option for the runtime, placed after `run` or `exec` (repeatable; write
+    /// `--runtime-arg=--network=none` for one that starts with a dash).
+    #[arg(long = "runtime-arg", value_name = "ARG", allow_hyphen_values = true)]
+    pub runtime_args: Vec<String>,
+    /// Print the runtime's command line instead of running it (nothing is mounted).
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The repository and its mounting.
+    #[command(flatten)]
+    pub repository: ImageRepositoryArgs,
+    /// The command to run in the image (default: an interactive shell).
+    #[arg(last = true)]
+    pub command: Vec<String>,
 }
 
 /// Which cache: a directory, or the one the client configuration names.
@@ -757,9 +851,15 @@ pub struct RunArgsArgs {
     /// Where repositories appear in the container.
     #[arg(long, value_name = "DIR", default_value = "/cvmfs")]
     pub root: PathBuf,
-    /// The image (`-i`).
+    /// The image (`-i`). For apptainer, singularity and podman it may be an image that
+    /// DUCC publishes unpacked, named as its recipe names it (`https://REGISTRY/REPO:TAG`):
+    /// the arguments then run it from the repository under --root (podman: the flat path
+    /// resolved through the mounted repository, with the image's environment).
     #[arg(long, short = 'i', default_value = cvmfs_core::runtime_args::DEFAULT_IMAGE)]
     pub image: String,
+    /// The repository holding unpacked images (with an image specification).
+    #[arg(long, value_name = "FQRN", default_value = "unpacked.cern.ch")]
+    pub image_repository: String,
     /// A registry to prefix to the image (`-R`).
     #[arg(long, short = 'R', value_name = "REGISTRY")]
     pub registry: Option<String>,

@@ -140,6 +140,27 @@ pub enum CliError {
         #[source]
         source: io::Error,
     },
+    /// The image repository is not available and could not be mounted.
+    #[error(transparent)]
+    ImageUnavailable {
+        /// Why.
+        #[from]
+        source: cvmfs_mount::image::AvailabilityError,
+    },
+    /// An image could not be resolved in the mounted repository.
+    #[error(transparent)]
+    ImageResolve {
+        /// Why.
+        #[from]
+        source: cvmfs_mount::image::ResolveError,
+    },
+    /// No runtime command can run the image (Docker, an unresolved path for Podman).
+    #[error(transparent)]
+    ImageLaunch {
+        /// Why, with the alternatives.
+        #[from]
+        source: cvmfs_core::image::launch::LaunchError,
+    },
     /// Writing the result failed.
     #[error("cannot write the output: {source}")]
     WriteOutput {
@@ -157,15 +178,18 @@ impl CliError {
     /// The documented exit code for this error.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Self::InvalidInput { .. } | Self::Helper { .. } | Self::ReadInput { .. } => {
-                exit_code::USAGE
-            }
+            Self::InvalidInput { .. }
+            | Self::Helper { .. }
+            | Self::ReadInput { .. }
+            | Self::ImageLaunch { .. } => exit_code::USAGE,
             Self::Engine { .. }
             | Self::Serve { .. }
             | Self::RunEngine { .. }
             | Self::Repository { .. }
             | Self::Cache { .. }
-            | Self::Publish { .. } => exit_code::TOTAL,
+            | Self::Publish { .. }
+            | Self::ImageUnavailable { .. }
+            | Self::ImageResolve { .. } => exit_code::TOTAL,
             Self::CurrentDir { .. } | Self::WriteOutput { .. } | Self::Signals { .. } => {
                 exit_code::INTERNAL
             }

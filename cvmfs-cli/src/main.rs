@@ -46,6 +46,7 @@ fn wants_json(command: &Command) -> bool {
         )
         | Command::Wipecache(location) => location.json,
         Command::Image(args::ImageCommand::Lint { json, .. }) => *json,
+        Command::Image(args::ImageCommand::Resolve(a)) => a.json,
         _ => false,
     }
 }
@@ -125,7 +126,7 @@ fn main() -> ExitCode {
         Command::Doctor(args) => commands::doctor::run(args, &mut out),
         Command::Repo(command) => commands::repo::run(command, &mut out),
         Command::Cache(command) => commands::cache::run(command, &mut out),
-        Command::Image(command) => commands::image::run(command, &mut out),
+        Command::Image(command) => commands::image::run(command, &mut out, &mut err),
         Command::Wipecache(location) => commands::cache::wipe(location, &mut out),
         Command::Publish(args) => commands::repo::publish(args, &mut out),
         Command::Completions { shell } => commands::completions::completions(*shell, &mut out),

@@ -673,3 +673,176 @@ fn image_lint_names_every_problem_with_its_line() {
         .code(2)
         .stderr(predicate::str::contains("missing.yaml"));
 }
+
+/// A tree laid out as DUCC lays out unpacked.cern.ch (busybox images), under
+/// `<dir>/cvmfs/unpacked.cern.ch`, not mounted: `--no-mount` and the dry runs use it as
+/// they would use the mounted repository. The mounted case is `tests/images.rs`.
+fn ducc_tree() -> Option<tempfile::TempDir> {
+    if !std::path::Path::new("/bin/busybox").exists() {
+        assert!(
+            std::env::var("CVMFS_REQUIRE_PRIVILEGED").map_or(true, |v| v != "1"),
+            "busybox-static is required (CVMFS_REQUIRE_PRIVILEGED=1)"
+        );
+        eprintln!("SKIPPED: no /bin/busybox");
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new("bash")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/images/make-unpacked.sh"
+        ))
+        .arg(dir.path().join("cvmfs/unpacked.cern.ch"))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    Some(dir)
+}
+
+const BUSYBOX: &str = "https://registry.hub.docker.com/library/busybox";
+
+#[test]
+fn image_resolve_without_mounting_reads_the_tree_and_refuses_bad_specs() {
+    let Some(dir) = ducc_tree() else { return };
+    let root = dir.path().join("cvmfs");
+    let resolve = |spec: &str| {
+        let mut cmd = cli();
+        cmd.args(["image", "resolve", "--no-mount", "--root"])
+            .arg(&root)
+            .arg(spec);
+        cmd
+    };
+    resolve(&format!("{BUSYBOX}:stable"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("GREETING=hello from busybox 1.36"))
+        .stdout(predicate::str::contains("2 (2 unpacked in .layers)"));
+    // A shell glob and DUCC's rule disagree on '.': said, and every match shown.
+    resolve(&format!("{BUSYBOX}:1.3*"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "the pattern \"1.3*\" matches 3 of 5 published tags",
+        ))
+        .stderr(predicate::str::contains("matches any character"));
+    // What DUCC would misread: every problem at once, exit 2, nothing touched.
+    resolve("library/centos:7 ")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("whitespace"))
+        .stderr(predicate::str::contains("not a registry host"));
+    resolve(BUSYBOX)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("neither tag nor digest"));
+    // Not mounted and not to be mounted: said so.
+    let mut absent = cli();
+    absent
+        .args(["image", "resolve", "--no-mount", "--root"])
+        .arg(dir.path().join("nothing"))
+        .arg(format!("{BUSYBOX}:1.36"))
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains(
+            "the repository is not mounted there",
+        ));
+}
+
+#[test]
+fn image_run_commands_for_each_runtime_and_docker_refused() {
+    let Some(dir) = ducc_tree() else { return };
+    let root = dir.path().join("cvmfs");
+    let run = |runtime: &str, spec: &str| {
+        let mut cmd = cli();
+        cmd.args([
+            "image",
+            "run",
+            "--dry-run",
+            "--no-mount",
+            "--runtime",
+            runtime,
+        ])
+        .arg("--root")
+        .arg(&root)
+        .args([spec, "--", "sh", "-c", "echo $GREETING"]);
+        cmd
+    };
+    let flat = root.join("unpacked.cern.ch/.flat");
+    run("podman", &format!("{BUSYBOX}:1.37.0"))
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with(
+            "podman run --rm -e 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' -e 'GREETING=hello from busybox 1.37' --rootfs ",
+        ))
+        .stdout(predicate::str::contains(format!("{}/", flat.display())))
+        .stdout(predicate::str::contains(":O sh -c 'echo $GREETING'"));
+    run("singularity", &format!("{BUSYBOX}:1.36"))
+        .assert()
+        .success()
+        .stdout(format!(
+            "singularity exec -B {} {}/unpacked.cern.ch/registry.hub.docker.com/library/busybox:1.36 sh -c 'echo $GREETING'\n",
+            root.display(),
+            root.display()
+        ));
+    run("docker", &format!("{BUSYBOX}:1.36"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "removed with graph-driver plugins in Docker 28",
+        ))
+        .stderr(predicate::str::contains(format!(
+            "podman run --rm --rootfs {}/",
+            flat.display()
+        )))
+        .stderr(predicate::str::contains(
+            "docker run --rm registry.hub.docker.com/library/busybox:1.36 sh -c 'echo $GREETING'",
+        ));
+    run("podman", &format!("{BUSYBOX}:*"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("a wildcard names several images"));
+}
+
+#[test]
+fn run_args_turns_an_image_spec_into_the_unpacked_form() {
+    let Some(dir) = ducc_tree() else { return };
+    let root = dir.path().join("cvmfs");
+    let run_args = |runtime: &str| {
+        let mut cmd = cli();
+        cmd.args([
+            "run-args",
+            runtime,
+            "-i",
+            &format!("{BUSYBOX}:1.36"),
+            "--root",
+        ])
+        .arg(&root)
+        .args(["--", "id"]);
+        cmd
+    };
+    run_args("apptainer")
+        .assert()
+        .success()
+        .stdout(format!(
+            "apptainer exec -B {} {}/unpacked.cern.ch/registry.hub.docker.com/library/busybox:1.36 id\n",
+            root.display(),
+            root.display()
+        ));
+    run_args("podman")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "-e 'GREETING=hello from busybox 1.36' --rootfs ",
+        ))
+        .stdout(predicate::str::contains(":O id\n"));
+    run_args("docker")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("Docker 28"));
+    run_args("kubernetes")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "kubernetes cannot run an image from its unpacked root filesystem",
+        ));
+}

@@ -83,6 +83,16 @@ cvmfs-cli() {
         mount|umount|repair|watch|exec|entrypoint|serve) command "$REAL" "$1" --dry-run "${@:2}" ;;
         # The fixture's whitelist expires in 2027: judge it at a fixed time.
         repo) command "$REAL" "$1" "$2" --now "$REPO_NOW" "${@:3}" ;;
+        # Images resolve in a DUCC tree under ./cvmfs (not mounted); runs are dry runs.
+        image)
+            case "$2" in
+                resolve)
+                    local no_mount=--no-mount
+                    case " $* " in *" --no-mount "*) no_mount= ;; esac
+                    CVMFS_MOUNT_DIR=$PWD/cvmfs command "$REAL" image resolve $no_mount "${@:3}" ;;
+                run) CVMFS_MOUNT_DIR=$PWD/cvmfs command "$REAL" image run --dry-run "${@:3}" ;;
+                *) command "$REAL" "$@" ;;
+            esac ;;
         *) command "$REAL" "$@" ;;
     esac
 }
@@ -122,6 +132,20 @@ fn workspace(example: &str) -> tempfile::TempDir {
             "version: 1\nuser: cvmfsunpacker\ncvmfs_repo: 'unpacked.cern.ch'\ninput:\n    - 'https://registry.hub.docker.com/library/centos:centos7'\n",
         )
         .unwrap();
+    }
+    // The image examples find busybox images in a tree laid out as DUCC lays it out.
+    if example.contains("image resolve") || example.contains("image run") {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/images/make-unpacked.sh");
+        let output = Command::new("bash")
+            .arg(script)
+            .arg(dir.path().join("cvmfs/unpacked.cern.ch"))
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
     // The cache examples look at a cache a verify filled.
     if example.contains(".cache/cvmfs") {

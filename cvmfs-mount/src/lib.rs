@@ -15,6 +15,8 @@
 //! - [`fuse`]: serving read-only trees through FUSE (trait, adapter, faults, sessions).
 //! - [`directory_server`]: a local directory served through [`fuse`] (the snapshot
 //!   backend's server, a stand-in for the client).
+//! - [`image`]: container images DUCC publishes unpacked: the image repository made
+//!   available, and specifications resolved in it.
 //! - [`repository`]: reading and verifying real CernVM-FS repositories.
 //! - [`native`]: our own client: a repository served through [`fuse`] from
 //!   [`repository`].
@@ -39,6 +41,7 @@ pub mod error;
 pub mod fuse;
 pub mod health;
 pub mod host_facts;
+pub mod image;
 pub mod isolated_probe;
 pub mod mount_table;
 pub mod mountpoint;

@@ -2,13 +2,9 @@
 //! status is the exit status.
 
 use std::io::Write;
-use std::os::unix::process::ExitStatusExt;
-use std::process::Command;
-use std::time::Duration;
 
 use cvmfs_core::BackendKind;
 use cvmfs_mount::container::signals::{SignalForwarder, status_of};
-use nix::unistd::Pid;
 
 use crate::args::ExecArgs;
 use crate::engine_setup::engine;
@@ -85,26 +81,11 @@ pub fn run(args: &ExecArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<
         return Ok(exit_code::TOTAL);
     }
     let _ = out.flush();
-    let status = Command::new(&args.command[0])
-        .args(&args.command[1..])
-        .spawn()
-        .and_then(|mut child| {
-            let pid = Pid::from_raw(i32::try_from(child.id()).unwrap_or(0));
-            loop {
-                if let Some(status) = child.try_wait()? {
-                    break Ok(status);
-                }
-                forwarder.forward_to(pid);
-                std::thread::sleep(Duration::from_millis(10));
-            }
-        });
+    let status =
+        crate::commands::forwarded_child::run(&args.command[0], &args.command[1..], &forwarder);
     undo(err);
     match status {
-        Ok(status) => Ok(status
-            .code()
-            .or_else(|| status.signal().map(|s| 128 + s))
-            .and_then(|c| u8::try_from(c).ok())
-            .unwrap_or(exit_code::INTERNAL)),
+        Ok(status) => Ok(crate::commands::forwarded_child::exit_status(status)),
         Err(source) => {
             let _ = writeln!(err, "cannot run {:?}: {source}", args.command[0]);
             Ok(127)

@@ -8,6 +8,7 @@ pub mod doctor;
 pub mod entrypoint;
 pub mod env;
 pub mod exec;
+pub mod forwarded_child;
 pub mod image;
 pub mod operate;
 pub mod plan;

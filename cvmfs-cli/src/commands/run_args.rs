@@ -5,8 +5,13 @@ use std::path::PathBuf;
 
 use cvmfs_core::runtime_args::{Provision, Rendered, RunRequest, Runtime, render};
 
+use std::time::Duration;
+
 use cvmfs_core::BackendKind;
+use cvmfs_core::image::launch::{ImageRuntime, Resolved, image_argv};
+use cvmfs_core::image::parse;
 use cvmfs_mount::doctor::{rshared_source_fix, rslave_source_fix};
+use cvmfs_mount::image::resolve;
 use cvmfs_mount::sys::LinuxOps;
 
 use crate::args::RunArgsArgs;
@@ -31,8 +36,73 @@ pub fn run(args: &RunArgsArgs, out: &mut dyn Write) -> Result<u8, CliError> {
     Ok(exit_code::SUCCESS)
 }
 
+/// Whether the image names an image DUCC publishes unpacked (`https://REGISTRY/...`),
+/// not a registry reference (which never holds `://`).
+fn is_image_spec(image: &str) -> bool {
+    image.contains("://")
+}
+
+/// The unpacked form of `run-args` for an image specification: the runtime started on
+/// the image's path in the repository under `--root`.
+fn unpacked(args: &RunArgsArgs, runtime: Runtime) -> Result<Rendered, CliError> {
+    let problem = |message: String| CliError::InvalidInput {
+        problems: vec![InputProblem::Option {
+            option: "--image",
+            message,
+        }],
+    };
+    let image_runtime = match runtime {
+        Runtime::Podman => ImageRuntime::Podman,
+        Runtime::Apptainer => ImageRuntime::Apptainer,
+        Runtime::Singularity => ImageRuntime::Singularity,
+        Runtime::Docker => ImageRuntime::Docker,
+        other => {
+            return Err(problem(format!(
+                "{}: {other} cannot run an image from its unpacked root filesystem (podman, apptainer and singularity can); give a registry image instead",
+                args.image
+            )));
+        }
+    };
+    let (spec, _) = parse(&args.image).map_err(|e| problem(e.to_string()))?;
+    if spec.is_wildcard() || spec.reference().is_none() {
+        return Err(problem(format!(
+            "{}: name one image, with a tag or digest and no wildcard",
+            args.image
+        )));
+    }
+    let root = args.root.join(&args.image_repository);
+    // Podman needs the path the public link leads to: resolved through the repository
+    // as it is mounted here, never guessed.
+    let resolved = if image_runtime == ImageRuntime::Podman {
+        let found = resolve(&root, &spec, Duration::from_secs(30))
+            .map_err(|e| problem(format!("{e} (podman needs the resolved path)")))?;
+        found.images.into_iter().next()
+    } else {
+        None
+    };
+    image_argv(
+        image_runtime,
+        &spec,
+        &root,
+        &args.root,
+        resolved.as_ref().map(|i| Resolved {
+            canonical_path: &i.canonical_path,
+            environment: &i.environment.variables,
+        }),
+        &[],
+        &args.command,
+    )
+    .map(Rendered::Argv)
+    .map_err(|source| CliError::ImageLaunch { source })
+}
+
 /// What `run-args` prints, validated: the argument vector or the manifest.
 pub fn rendered(args: &RunArgsArgs) -> Result<Rendered, CliError> {
+    if is_image_spec(&args.image)
+        && let Ok(runtime) = args.runtime.parse::<Runtime>()
+    {
+        return unpacked(args, runtime);
+    }
     let mut problems: Vec<InputProblem> = Vec::new();
     let runtime = args
         .runtime

@@ -1,7 +1,8 @@
 //! Where DUCC puts an image in the repository: the public path
 //! `<repository>/<registry>/<image repository>:<tag-or-digest>` (a relative symlink into
 //! `.flat/`), the flat root filesystem `.flat/<c[0:2]>/<c>` named by the config digest,
-//! the layers `.layers/<l[0:2]>/<l>/layerfs`, and the manifest DUCC used in
+//! the layers `.layers/<l[0:2]>/<l>/layerfs`, the chains `.chains/<h[0:2]>/<h>` (the root
+//! filesystem after each layer, named by DUCC's own chain ids), and the manifest DUCC used in
 //! `.metadata/<registry>/<image repository>:<tag>/manifest.json` (Go-marshalled: keys are
 //! matched without regard to case).
 
@@ -41,6 +42,30 @@ pub fn layer_path(root: &Path, digest: &str) -> Option<PathBuf> {
             .join(hex)
             .join("layerfs"),
     )
+}
+
+/// DUCC's chain ids of a layer list, bottom first: `h0 = sha256("sha256:<l0>")` and
+/// `hi = sha256("sha256:<h(i-1)> sha256:<li>")` over the UTF-8 text. These are not the
+/// OCI chain ids (which hash uncompressed diff ids). Layers that are not `sha256:` hex
+/// digests end the list: DUCC has no chain for them.
+pub fn chain_ids(layers: &[String]) -> Vec<String> {
+    use sha2::{Digest, Sha256};
+    let mut ids: Vec<String> = Vec::with_capacity(layers.len());
+    for layer in layers {
+        let Some(hex) = hex_of(layer) else { break };
+        let text = match ids.last() {
+            None => format!("sha256:{hex}"),
+            Some(previous) => format!("sha256:{previous} sha256:{hex}"),
+        };
+        ids.push(hex::encode(Sha256::digest(text.as_bytes())));
+    }
+    ids
+}
+
+/// The chain (root filesystem after some layers) with DUCC chain id `id`.
+pub fn chain_path(root: &Path, id: &str) -> Option<PathBuf> {
+    let hex = hex_of(id)?;
+    Some(root.join(".chains").join(&hex[..2]).join(hex))
 }
 
 /// The manifest DUCC stored for a tagged image (digest-only images share their
@@ -161,6 +186,29 @@ mod tests {
                 .ends_with(format!("minio:sha256:{C}"))
         );
         assert!(flat_path(root, "sha256:short").is_none());
+    }
+
+    #[test]
+    fn chain_ids_follow_ducc_not_oci() {
+        // Computed for this project with sha256sum over the same strings (not an
+        // upstream fixture).
+        let layers = vec![format!("sha256:{}", "a".repeat(64)), "b".repeat(64)];
+        let ids = chain_ids(&layers);
+        assert_eq!(
+            ids,
+            [
+                "9f447b1b473d359884f2b8541a1ad0b7d194ed59b79e8eee48047ec4830564fd",
+                "cf899a1982a597d90e00c94ecfb7b79be1ff95173488f6db5b844052e4cb9d83"
+            ]
+        );
+        assert_eq!(
+            chain_path(Path::new("/r"), &ids[1]).unwrap(),
+            Path::new(&format!("/r/.chains/cf/{}", ids[1]))
+        );
+        assert_eq!(
+            chain_ids(&["sha256:nothex".to_owned(), "a".repeat(64)]).len(),
+            0
+        );
     }
 
     #[test]

@@ -60,6 +60,21 @@ impl ImageSpec {
         self.tag.as_deref().or(self.digest.as_deref())
     }
 
+    /// The image as a container engine pulls it from its registry
+    /// (`registry.hub.docker.com/library/centos:centos7`, `@digest` pinned).
+    pub fn registry_reference(&self) -> String {
+        let mut text = format!("{}/{}", self.registry, self.repository);
+        if let Some(tag) = &self.tag {
+            text.push(':');
+            text.push_str(tag);
+        }
+        if let Some(digest) = &self.digest {
+            text.push('@');
+            text.push_str(digest);
+        }
+        text
+    }
+
     /// The same image with `tag` instead of a wildcard.
     pub fn with_tag(&self, tag: &str) -> Self {
         Self {
@@ -72,14 +87,7 @@ impl ImageSpec {
 impl fmt::Display for ImageSpec {
     /// The canonical form DUCC reads back to the same parts.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}://{}/{}", self.scheme, self.registry, self.repository)?;
-        if let Some(tag) = &self.tag {
-            write!(f, ":{tag}")?;
-        }
-        if let Some(digest) = &self.digest {
-            write!(f, "@{digest}")?;
-        }
-        Ok(())
+        write!(f, "{}://{}", self.scheme, self.registry_reference())
     }
 }
 

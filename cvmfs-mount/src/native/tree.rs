@@ -330,9 +330,17 @@ impl ReadOnlyTree for RepositoryTree {
     }
 
     fn listxattr(&self, ino: u64) -> Result<Vec<OsString>, Errno> {
-        let (entry, _) = self.entry(ino)?;
+        let (entry, repo) = self.entry(ino)?;
         let mut names: Vec<OsString> = entry.xattrs.keys().map(OsString::from).collect();
-        names.extend(magic_names(&entry).into_iter().map(OsString::from));
+        // Only names that read back: overlayfs copies every listed attribute up, and one
+        // that answers ENODATA fails the copy (Podman's `--rootfs PATH:O` on a flat).
+        let has_meta_info = repo.meta_info().ok().flatten().is_some();
+        names.extend(
+            magic_names(&entry)
+                .into_iter()
+                .filter(|name| *name != "user.repo_metainfo" || has_meta_info)
+                .map(OsString::from),
+        );
         Ok(names)
     }
 

@@ -276,6 +276,19 @@ pub fn open_configured(
     )
 }
 
+/// A variable of a variant symlink, from the serving process's environment as the
+/// client reads it; `CVMFS_ARCH` defaults to the machine (`uname -m`) as the client sets
+/// it, which DUCC's multi-architecture links (`.multiarch/$(CVMFS_ARCH:-amd64)/...`) use.
+fn symlink_variable(name: &str) -> Option<String> {
+    std::env::var(name).ok().or_else(|| {
+        (name == "CVMFS_ARCH").then(|| {
+            nix::sys::utsname::uname()
+                .map(|u| u.machine().to_string_lossy().into_owned())
+                .unwrap_or_default()
+        })
+    })
+}
+
 fn last_component(location: &str) -> String {
     location
         .trim_end_matches('/')
@@ -798,8 +811,8 @@ impl Repository {
             row.rowid
         };
         let inode = offset + u64::try_from(leader).unwrap_or(0);
-        let target = (kind == EntryKind::Symlink)
-            .then(|| expand_symlink(&row.symlink, |name| std::env::var(name).ok()));
+        let target =
+            (kind == EntryKind::Symlink).then(|| expand_symlink(&row.symlink, symlink_variable));
         let raw_size = u64::try_from(row.size).unwrap_or(0);
         let (size, rdev) = match kind {
             EntryKind::Symlink => (target.as_ref().map_or(0, |t| t.len() as u64), 0),
