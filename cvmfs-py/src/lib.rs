@@ -7,8 +7,10 @@
 //! - `repository`: a verified, read-only view of a served repository.
 
 mod errors;
+mod images;
 mod objects;
 mod operations;
+mod python_value;
 mod repository;
 
 use pyo3::prelude::*;
@@ -18,6 +20,7 @@ use pyo3::prelude::*;
 fn cvmfs_mount(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;
     errors::register(module)?;
+    images::register(module)?;
     objects::register(module)?;
     operations::register(module)?;
     repository::register(module)?;

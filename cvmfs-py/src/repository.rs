@@ -12,6 +12,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
 use crate::errors::{InvalidInputError, RepositoryRefusedError};
+use crate::python_value::to_python;
 
 fn refused(err: RepositoryError) -> PyErr {
     match err {
@@ -187,13 +188,6 @@ impl Repository {
     fn __repr__(&self) -> String {
         format!("{:?}", self.reader)
     }
-}
-
-/// A serializable value as Python data (through `json`).
-fn to_python<'py>(py: Python<'py>, value: &impl serde::Serialize) -> PyResult<Bound<'py, PyAny>> {
-    let text = serde_json::to_string(value)
-        .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?;
-    py.import("json")?.call_method1("loads", (text,))
 }
 
 fn cache_failed(err: cvmfs_mount::repository::cache::CacheError) -> PyErr {

@@ -7,10 +7,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use cvmfs_core::MountPlan;
+use cvmfs_core::image::ImageSpec;
 use cvmfs_core::image::launch::{ImageRuntime, Resolved, image_argv};
 use cvmfs_core::image::recipe::lint;
 use cvmfs_core::image::spec::Severity;
-use cvmfs_core::image::{ImageSpec, check, parse};
+use cvmfs_core::image::spec::parse_for_lookup;
 use cvmfs_mount::container::signals::SignalForwarder;
 use cvmfs_mount::image::resolve::{Resolution, ResolvedImage};
 use cvmfs_mount::image::{Availability, ensure_mounted, resolve};
@@ -89,37 +90,25 @@ fn lint_recipe(recipe: &Path, json: bool, out: &mut dyn Write) -> Result<u8, Cli
     })
 }
 
-/// The specification parsed as DUCC parses it, refused when DUCC would misread it (a
-/// missing `https://` alone is accepted: DUCC adds it). Warnings go to `err`.
+/// The specification to look an image up by (see `parse_for_lookup`); warnings go to
+/// `err`, errors are the input problems.
 fn image_spec(text: &str, err: &mut dyn Write) -> Result<ImageSpec, CliError> {
-    let findings = check(text);
-    let mut problems: Vec<InputProblem> = Vec::new();
-    for finding in &findings {
-        match finding.severity {
-            Severity::Error if finding.check != "no-scheme" => {
-                problems.push(InputProblem::Option {
+    match parse_for_lookup(text) {
+        Ok((spec, warnings)) => {
+            for warning in warnings {
+                let _ = writeln!(err, "warning: {text}: {}", warning.message);
+            }
+            Ok(spec)
+        }
+        Err(errors) => Err(CliError::InvalidInput {
+            problems: errors
+                .into_iter()
+                .map(|e| InputProblem::Option {
                     option: "SPEC",
-                    message: format!("{text}: {}", finding.message),
+                    message: format!("{text}: {}", e.message),
                 })
-            }
-            Severity::Error => {}
-            Severity::Warning => {
-                let _ = writeln!(err, "warning: {text}: {}", finding.message);
-            }
-        }
-    }
-    match parse(text) {
-        Ok((spec, _)) if problems.is_empty() => Ok(spec),
-        Ok(_) => Err(CliError::InvalidInput { problems }),
-        Err(parse_error) => {
-            if problems.is_empty() {
-                problems.push(InputProblem::Option {
-                    option: "SPEC",
-                    message: parse_error.to_string(),
-                });
-            }
-            Err(CliError::InvalidInput { problems })
-        }
+                .collect(),
+        }),
     }
 }
 

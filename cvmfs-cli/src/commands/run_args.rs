@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use cvmfs_core::BackendKind;
 use cvmfs_core::image::launch::{ImageRuntime, Resolved, image_argv};
-use cvmfs_core::image::parse;
+use cvmfs_core::image::spec::parse_for_lookup;
 use cvmfs_mount::doctor::{rshared_source_fix, rslave_source_fix};
 use cvmfs_mount::image::resolve;
 use cvmfs_mount::sys::LinuxOps;
@@ -63,7 +63,15 @@ fn unpacked(args: &RunArgsArgs, runtime: Runtime) -> Result<Rendered, CliError> 
             )));
         }
     };
-    let (spec, _) = parse(&args.image).map_err(|e| problem(e.to_string()))?;
+    let (spec, _) = parse_for_lookup(&args.image).map_err(|errors| CliError::InvalidInput {
+        problems: errors
+            .into_iter()
+            .map(|e| InputProblem::Option {
+                option: "--image",
+                message: format!("{}: {}", args.image, e.message),
+            })
+            .collect(),
+    })?;
     if spec.is_wildcard() || spec.reference().is_none() {
         return Err(problem(format!(
             "{}: name one image, with a tag or digest and no wildcard",

@@ -451,8 +451,41 @@ pub fn check(input: &str) -> Vec<Finding> {
     found
 }
 
+/// A specification to look an image up by (not a recipe entry): parsed as DUCC parses
+/// it, refused when DUCC would misread, absorb or fail on it. A missing `https://` alone
+/// is accepted, since DUCC adds it and the path is the same. Returns the image and the
+/// warnings worth showing, or every error at once.
+pub fn parse_for_lookup(input: &str) -> Result<(ImageSpec, Vec<Finding>), Vec<Finding>> {
+    let (errors, warnings): (Vec<Finding>, Vec<Finding>) = check(input)
+        .into_iter()
+        .filter(|f| f.check != "no-scheme")
+        .partition(|f| f.severity == Severity::Error);
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    match parse(input) {
+        Ok((spec, _)) => Ok((spec, warnings)),
+        Err(e) => Err(vec![error("unparsable", e.to_string())]),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn lookups_accept_a_missing_scheme_and_refuse_misreadings() {
+        let (spec, warnings) =
+            super::parse_for_lookup("registry.hub.docker.com/library/busybox:latest").unwrap();
+        assert_eq!(spec.registry, "registry.hub.docker.com");
+        assert!(warnings.iter().any(|w| w.check == "mutable-tag"));
+        let errors = super::parse_for_lookup("library/centos:7 ").unwrap_err();
+        let checks: Vec<&str> = errors.iter().map(|e| e.check).collect();
+        assert!(
+            checks.contains(&"whitespace") && checks.contains(&"registry"),
+            "{checks:?}"
+        );
+        assert!(super::parse_for_lookup("https://r.io/x").is_err());
+    }
+
     use super::*;
     use proptest::prelude::*;
 

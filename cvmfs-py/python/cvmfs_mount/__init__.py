@@ -3,7 +3,8 @@
 Parsing and planning (``parse_selection``, ``Fqrn``, ``MountPlan``, ``remap_ids``,
 ``environment``, ``resolve_config``, ``parse_mountinfo``), operations through the mount
 engine (``mount``, ``unmount``, ``probe``, ``check``, ``repair``), the ``mounted`` context
-manager, and ``snapshot``, which serves local directories as repositories.
+manager, and ``snapshot``, which serves local directories as repositories. Images that
+DUCC publishes unpacked: ``resolve_image`` and ``image_command``.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from .cvmfs_mount import (  # noqa: F401  (re-exported)
     enter_user_namespace,
     environment,
     evict_cache,
+    image_command,
     mount,
     parse_mountinfo,
     parse_selection,
@@ -48,6 +50,7 @@ from .cvmfs_mount import (  # noqa: F401  (re-exported)
     remap_ids,
     repair,
     resolve_config,
+    resolve_image,
     serve,
     unmount,
 )

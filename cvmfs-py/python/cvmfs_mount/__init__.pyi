@@ -190,6 +190,31 @@ class Repository:
     def read(self, path: str) -> bytes: ...
     def tags(self) -> list[tuple[str, int, str, str]]: ...
 
+def resolve_image(
+    spec: str,
+    repository_root: str = "/cvmfs/unpacked.cern.ch",
+    timeout: float = 30.0,
+) -> dict:
+    """Resolves a DUCC image specification (``*`` allowed in the tag) in the repository at
+    ``repository_root``: pattern, images (public_path, link, canonical_path, config_digest,
+    updated, manifest, layers, notes, environment), unresolved, published_tags,
+    glob_differs. Raises InvalidInputError for a specification DUCC would misread,
+    FileNotFoundError when the image or repository is not there, ProbeTimeoutError when
+    the mount hangs."""
+
+def image_command(
+    spec: str,
+    runtime: str = "podman",
+    command: list[str] = ...,
+    repository_root: str = "/cvmfs/unpacked.cern.ch",
+    runtime_args: list[str] = ...,
+    timeout: float = 30.0,
+) -> list[str]:
+    """The argument vector that runs one image: podman with the resolved flat path as an
+    ``:O`` root filesystem and the image's environment, apptainer or singularity with the
+    public path and the mount root bound. ``docker`` raises InvalidInputError naming the
+    alternatives."""
+
 def cache_info(cache_dir: str) -> dict:
     """What the cache holds: base, exists, quota_bytes, used_bytes, objects, pinned,
     transactions, repositories (fqrn, revision, root_catalog, accepted_at)."""
