@@ -145,6 +145,7 @@ fn resolve_and_run_images_from_a_mounted_ducc_repository() {
         .iter()
         .map(|l| {
             assert_eq!(l["present"], true, "{l}");
+            assert_eq!(l["chain_present"], true, "{l}");
             l["digest"].as_str().unwrap().trim_start_matches("sha256:")
         })
         .collect();

@@ -216,7 +216,11 @@ fn describe(image: &ResolvedImage) -> String {
         format!("{} ({present} unpacked in .layers)", image.layers.len()),
     );
     for layer in &image.layers {
-        let state = if layer.present { "" } else { "  (missing)" };
+        let state = match (layer.present, layer.chain_present) {
+            (true, true) => "",
+            (true, false) => "  (no chain in .chains)",
+            (false, _) => "  (missing from .layers)",
+        };
         text.push_str(&format!("    {}{state}\n", layer.digest));
     }
     let env = image.environment.assignments();
@@ -244,18 +248,8 @@ fn resolve_image(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<u8, CliError> {
+    // No tag and no digest is refused with the other misreadings.
     let spec = image_spec(&args.spec, err)?;
-    if spec.reference().is_none() {
-        return Err(CliError::InvalidInput {
-            problems: vec![InputProblem::Option {
-                option: "SPEC",
-                message: format!(
-                    "{}: no tag or digest (add :TAG, or :* for every tag)",
-                    args.spec
-                ),
-            }],
-        });
-    }
     make_available(&args.repository, err)?;
     let found = resolution(&args.repository, &spec)?;
     if args.json {
@@ -319,11 +313,6 @@ fn run_image(
                 "{}: a wildcard names several images (`cvmfs-cli image resolve` lists them)",
                 args.spec
             ),
-        });
-    } else if spec.reference().is_none() {
-        problems.push(InputProblem::Option {
-            option: "SPEC",
-            message: format!("{}: no tag or digest (add :TAG)", args.spec),
         });
     }
     let runtime = match args.runtime.parse::<ImageRuntime>() {

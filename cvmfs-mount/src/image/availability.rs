@@ -152,3 +152,87 @@ pub fn ensure_mounted(
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use cvmfs_core::{Backend, Catalog, PlanOptions, Selection};
+
+    use super::*;
+    use crate::backend::{SnapshotBackend, SnapshotSettings};
+    use crate::engine::EngineOptions;
+    use crate::sys::{FakeHealth, FakeOps, MountOps, Op};
+
+    const TARGET: &str = "/cvmfs/unpacked.cern.ch";
+
+    fn setup() -> (Arc<FakeOps>, Engine, MountPlan) {
+        let fake = Arc::new(FakeOps::new());
+        let catalog = Catalog::cms();
+        let selection = Selection::parse(Some("unpacked.cern.ch"), &catalog).unwrap();
+        let backend = Backend::Snapshot {
+            source_dir: Some(PathBuf::from("/srv/snap")),
+        };
+        let plan =
+            MountPlan::build(&selection, &catalog, backend, &PlanOptions::default()).unwrap();
+        let ops: Arc<dyn MountOps> = fake.clone();
+        let engine = Engine::new(
+            ops,
+            Arc::new(SnapshotBackend {
+                settings: SnapshotSettings::new("/usr/libexec/snapshot-server"),
+            }),
+            EngineOptions {
+                probe_timeout: Duration::from_millis(300),
+                verify_wait: Duration::from_millis(200),
+                backoff: Duration::from_millis(1),
+                ..EngineOptions::default()
+            },
+        );
+        (fake, engine, plan)
+    }
+
+    #[test]
+    fn a_healthy_mount_is_used_as_it_is() {
+        let (fake, engine, plan) = setup();
+        fake.add_client_mount(TARGET, "unpacked.cern.ch");
+        let available = ensure_mounted(&engine, &plan, Path::new(TARGET)).unwrap();
+        assert!(matches!(available, Availability::AlreadyMounted));
+        assert_eq!(fake.count(Op::SpawnServer), 0);
+    }
+
+    #[test]
+    fn nothing_mounted_means_mounting_it() {
+        let (fake, engine, plan) = setup();
+        fake.add_dir("/srv/snap/unpacked.cern.ch");
+        let available = ensure_mounted(&engine, &plan, Path::new(TARGET)).unwrap();
+        assert!(matches!(available, Availability::MountedNow(_)));
+        assert_eq!(fake.count(Op::SpawnServer), 1);
+        assert!(fake.mount_at(TARGET).is_some());
+    }
+
+    #[test]
+    fn dead_hung_or_failing_mounts_are_reported_and_left_alone() {
+        for health in [FakeHealth::Dead, FakeHealth::Hung(Duration::from_secs(2))] {
+            let (fake, engine, plan) = setup();
+            fake.add_client_mount(TARGET, "unpacked.cern.ch");
+            fake.set_health(TARGET, health);
+            let err = ensure_mounted(&engine, &plan, Path::new(TARGET)).unwrap_err();
+            assert!(matches!(err, AvailabilityError::Unusable { .. }), "{err}");
+            assert!(err.to_string().contains("cvmfs-cli repair"), "{err}");
+            assert_eq!(fake.count(Op::SpawnServer), 0);
+            assert!(fake.mount_at(TARGET).is_some());
+        }
+        // No source directory: the mount fails and says so; nothing is left mounted.
+        let (fake, engine, plan) = setup();
+        let err = ensure_mounted(&engine, &plan, Path::new(TARGET)).unwrap_err();
+        assert!(
+            matches!(err, AvailabilityError::MountFailed { .. }),
+            "{err}"
+        );
+        assert!(fake.mount_at(TARGET).is_none());
+        assert!(matches!(
+            ensure_mounted(&engine, &plan, Path::new("/elsewhere")),
+            Err(AvailabilityError::NotInPlan { .. })
+        ));
+    }
+}

@@ -13,7 +13,8 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use cvmfs_core::image::environment::{ENV_FILE, ImageEnvironment};
 use cvmfs_core::image::layout::{
-    ImageManifest, layer_path, metadata_manifest_path, parse_manifest, public_path,
+    ImageManifest, chain_ids, chain_path, layer_path, metadata_manifest_path, parse_manifest,
+    public_path,
 };
 use cvmfs_core::image::{ImageSpec, Pattern};
 use serde::Serialize;
@@ -27,6 +28,11 @@ pub struct LayerState {
     pub path: Option<PathBuf>,
     /// Whether that directory exists.
     pub present: bool,
+    /// `.chains/<xx>/<id>`: the root filesystem after this layer, named by DUCC's chain
+    /// id (absent for a layer whose digest is not `sha256:`).
+    pub chain: Option<PathBuf>,
+    /// Whether that directory exists.
+    pub chain_present: bool,
 }
 
 /// One image as the repository holds it.
@@ -352,16 +358,20 @@ fn resolve_one(root: &Path, spec: &ImageSpec) -> Result<ResolvedImage, ResolveEr
             m.config_digest
         ));
     }
-    let layers = manifest
+    let digests = manifest.as_ref().map_or(&[][..], |m| m.layers.as_slice());
+    let chains = chain_ids(digests);
+    let layers = digests
         .iter()
-        .flat_map(|m| m.layers.iter())
-        .map(|digest| {
+        .enumerate()
+        .map(|(i, digest)| {
             let path = layer_path(root, digest);
-            let present = path.as_deref().is_some_and(Path::is_dir);
+            let chain = chains.get(i).and_then(|id| chain_path(root, id));
             LayerState {
                 digest: digest.clone(),
+                present: path.as_deref().is_some_and(Path::is_dir),
                 path,
-                present,
+                chain_present: chain.as_deref().is_some_and(Path::is_dir),
+                chain,
             }
         })
         .collect();
