@@ -12,7 +12,7 @@ use cvmfs_core::image::launch::{ImageRuntime, Resolved, image_argv};
 use cvmfs_core::image::recipe::lint;
 use cvmfs_core::image::spec::Severity;
 use cvmfs_core::image::spec::parse_for_lookup;
-use cvmfs_mount::container::signals::SignalForwarder;
+use cvmfs_mount::container::signals::{SignalForwarder, status_of};
 use cvmfs_mount::image::resolve::{Resolution, ResolvedImage};
 use cvmfs_mount::image::{Availability, ensure_mounted, resolve};
 use cvmfs_mount::{Engine, PlanReport};
@@ -329,9 +329,16 @@ fn run_image(
         return Err(CliError::InvalidInput { problems });
     };
     let root = repository_root(&args.repository);
-    // Podman needs the path resolved through the mount; the others (and a dry run of
-    // them) do not need the repository mounted at all.
-    let needs_mount = runtime == ImageRuntime::Podman && !args.dry_run;
+    // Handlers first: a Ctrl-C while mounting is kept and acted on once the mount is in,
+    // so a mount this run made is never left behind.
+    let forwarder = if args.dry_run {
+        None
+    } else {
+        Some(SignalForwarder::install().map_err(|source| CliError::Signals { source })?)
+    };
+    // Running needs the repository mounted (Docker is refused anyway); a dry run only
+    // reads what is there (Podman's needs the path resolved through a mount).
+    let needs_mount = !args.dry_run && runtime != ImageRuntime::Docker;
     let (engine, plan, mounted) = if needs_mount {
         let (engine, plan, mounted) = make_available(&args.repository, err)?;
         (Some(engine), Some(plan), mounted)
@@ -346,6 +353,17 @@ fn run_image(
             }
         }
     };
+    if let Some(signal) = forwarder
+        .as_ref()
+        .and_then(SignalForwarder::take_terminating)
+    {
+        let _ = writeln!(
+            err,
+            "stopped by {signal} while mounting; the command is not run"
+        );
+        undo(err);
+        return Ok(u8::try_from(status_of(signal)).unwrap_or(exit_code::INTERNAL));
+    }
     let image = if runtime == ImageRuntime::Podman || runtime == ImageRuntime::Docker {
         match resolution(&args.repository, &spec) {
             Ok(mut found) => found.images.pop(),
@@ -378,12 +396,11 @@ fn run_image(
             return Err(CliError::ImageLaunch { source });
         }
     };
-    if args.dry_run {
+    let Some(forwarder) = forwarder else {
         let line = shlex::try_join(words.iter().map(String::as_str)).unwrap_or_default();
         crate::commands::emit(out, &format!("{line}\n"))?;
         return Ok(exit_code::SUCCESS);
-    }
-    let forwarder = SignalForwarder::install().map_err(|source| CliError::Signals { source })?;
+    };
     let _ = out.flush();
     let status = crate::commands::forwarded_child::run(words[0].as_ref(), &words[1..], &forwarder);
     undo(err);
