@@ -31,6 +31,14 @@ export CONTAINERS_CONF=$D/containers.conf
 mounted() { grep -c " $D/cvmfs/unpacked.cern.ch " /proc/self/mountinfo || true; }
 B=https://registry.hub.docker.com/library/busybox
 
+echo "== a runtime that cannot start: the mount this run made is undone"
+mkdir -p $D/nobin
+set +e
+PATH=$D/nobin "$CLI" image run --runtime apptainer $B:1.36 "${E[@]}" -- true 2> $D/apptainer-run.err
+echo "apptainer-run-exit=$?"
+set -e
+echo "after-apptainer-mounts=$(mounted)"
+
 echo "== run mounts the repository, runs podman on the flat, unmounts"
 set +e
 "$CLI" image run $B:1.37.0 "${E[@]}" -- sh -c 'echo "greeting=$GREETING"; cat /etc/motd; busybox echo "busybox-ran"; exit 5'
@@ -93,6 +101,8 @@ fn resolve_and_run_images_from_a_mounted_ducc_repository() {
             ],
         ),
         &[
+            "apptainer-run-exit=4",
+            "after-apptainer-mounts=0",
             "greeting=hello from busybox 1.37",
             "busybox from an unpacked layer",
             "busybox-ran",
@@ -221,6 +231,9 @@ fn resolve_and_run_images_from_a_mounted_ducc_repository() {
             root.display()
         )
     );
+    let cannot = std::fs::read_to_string(d.join("apptainer-run.err")).unwrap();
+    assert!(cannot.contains("mounted unpacked.cern.ch"), "{cannot}");
+    assert!(cannot.contains("cannot run apptainer"), "{cannot}");
     let docker = std::fs::read_to_string(d.join("docker.err")).unwrap();
     assert!(docker.contains("Docker 28"), "{docker}");
     assert!(
